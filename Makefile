@@ -1,0 +1,30 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv when missing and installs the project with its test extras.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB := $(CURDIR)/.demo/portal.db
+
+.PHONY: demo test screenshots bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p .demo
+	PORTAL_DATABASE_URL=sqlite:///$(DEMO_DB) PORTAL_MAILDIR=$(CURDIR)/.demo/maildir $(BIN)/portal-console demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+screenshots: $(STAMP)
+	$(BIN)/python -m tui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache

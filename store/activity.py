@@ -1,0 +1,61 @@
+"""Rule 8: the activity log. Every change and every email, who, what, when, from what to what."""
+from __future__ import annotations
+
+from . import clock
+from peewee import JOIN
+
+from .models import ActivityEvent, Customer
+from .values import ActivityEntry
+
+ACTOR_CUSTOMER = "customer"
+ACTOR_SYSTEM = "system"
+
+
+def record(
+    customer_id: int | None,
+    actor: str,
+    action: str,
+    detail: str = "",
+    *,
+    old: str | None = None,
+    new: str | None = None,
+) -> None:
+    """Write one event; call inside the transaction of the change it describes."""
+    ActivityEvent.create(
+        customer=customer_id, at=clock.now(), actor=actor, action=action,
+        detail=detail, old_value=old, new_value=new,
+    )
+
+
+def list_activity(reference: str | None, *, limit: int = 200) -> tuple[ActivityEntry, ...]:
+    """Newest first. ``reference=None`` lists account-wide events (settings changes)."""
+    query = (
+        ActivityEvent.select(ActivityEvent, Customer.reference)
+        .join(Customer, JOIN.LEFT_OUTER)
+        .order_by(ActivityEvent.id.desc())
+        .limit(limit)
+    )
+    if reference is None:
+        query = query.where(ActivityEvent.customer.is_null())
+    else:
+        query = query.where(Customer.reference == reference)
+    return tuple(
+        ActivityEntry(
+            id=e.id, at=e.at, actor=e.actor, action=e.action, detail=e.detail,
+            old_value=e.old_value, new_value=e.new_value,
+            customer_reference=e.customer.reference if e.customer_id else None,
+        )
+        for e in query
+    )
+
+
+def latest_activity_id(reference: str) -> int:
+    """The newest event id of a customer: cheap to poll, changes with every change or email."""
+    row = (
+        ActivityEvent.select(ActivityEvent.id)
+        .join(Customer)
+        .where(Customer.reference == reference)
+        .order_by(ActivityEvent.id.desc())
+        .first()
+    )
+    return row.id if row else 0

@@ -1,0 +1,217 @@
+"""Customers: add, edit, look up, search. Every write checks the customer's version (rule 9)."""
+from __future__ import annotations
+
+import re
+import uuid
+
+from peewee import IntegrityError, JOIN, ModelSelect
+
+from . import activity, clock
+from .addresses import parse_primary_email, require_valid
+from .db import is_postgres, write
+from .errors import CustomerNotFound, InvalidInput, StaleEdit
+from .models import Customer, PortalLogin
+from .usernames import username_key
+from .values import CustomerDetail, CustomerSummary, NewCustomer, PortalState, SearchPage
+
+MAX_NAME = 200
+_REFERENCE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def clean_text(value: str | None, *, field: str, label: str, required: bool, limit: int = MAX_NAME) -> str:
+    """Trim a one-line text input; refuse control characters (header injection) and over-long text."""
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"Enter the {label}.", field=field)
+    if any(not ch.isprintable() for ch in text):
+        raise InvalidInput(f"The {label} can't contain line breaks or control characters.", field=field)
+    if len(text) > limit:
+        raise InvalidInput(f"The {label} can have at most {limit} characters.", field=field)
+    return text
+
+
+def _clean_reference(value: str | None) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if not _REFERENCE_SHAPE.match(text):
+        raise InvalidInput(
+            "A customer reference is 1 to 64 letters, digits, dots, dashes or underscores.",
+            field="reference",
+        )
+    return text
+
+
+def customer_row(reference: str, *, lock: bool = False) -> Customer:
+    """The customer with this reference (row-locked on PostgreSQL when ``lock``)."""
+    query = Customer.select().where(Customer.reference == reference)
+    if lock and is_postgres():
+        query = query.for_update()
+    row = query.first()
+    if row is None:
+        raise CustomerNotFound(f"There is no customer with reference {reference!r}.")
+    return row
+
+
+def bump_version(customer: Customer, expected_version: int | None) -> None:
+    """Claim the customer for a change: refused with StaleEdit when someone changed it first.
+
+    Runs first in every write transaction: on PostgreSQL the UPDATE holds the row
+    lock until commit, so a concurrent writer waits and then sees the new version.
+    """
+    query = Customer.update(version=Customer.version + 1, updated_at=clock.now()).where(
+        Customer.id == customer.id
+    )
+    if expected_version is not None:
+        query = query.where(Customer.version == expected_version)
+    if query.execute() != 1:
+        raise StaleEdit()
+    customer.version = (expected_version or customer.version) + 1
+
+
+def add_customer(
+    *,
+    name: str,
+    primary_email: str,
+    company: str = "",
+    reference: str | None = None,
+    actor: str,
+    strict_email: bool = True,
+) -> NewCustomer:
+    """Create a customer; with Credential Create switched on, queue that email in the same transaction.
+
+    ``strict_email=False`` accepts an unusable Primary Email Address as it comes from
+    the billing system (imports, demo data): the email actions then show why they are off.
+    """
+    from .portal import queue_portal_email  # portal builds on customers
+    from .settings import get_settings
+
+    name = clean_text(name, field="name", label="customer name", required=True)
+    company = clean_text(company, field="company", label="company", required=False)
+    reference = _clean_reference(reference)
+    field = (primary_email or "").strip()
+    if strict_email:
+        require_valid(field)
+    elif any(ch in field for ch in "\r\n\0"):
+        raise InvalidInput("The Primary Email Address can't contain line breaks.", field="primary_email")
+    parsed = parse_primary_email(field)
+    settings = get_settings()
+    now = clock.now()
+    try:
+        with write():
+            row = Customer.create(
+                reference=reference or f"pending-{uuid.uuid4().hex}", name=name, company=company,
+                primary_email=field, created_at=now, updated_at=now,
+            )
+            if reference is None:
+                row.reference = f"C{row.id:06d}"
+                Customer.update(reference=row.reference).where(Customer.id == row.id).execute()
+            activity.record(row.id, actor, "customer created", f"{name} <{field}>" if field else name)
+            queued, reason = False, None
+            if not settings.credential_create_email:
+                reason = "Customer Credential Create emails are switched off in Settings."
+            elif parsed.problem is not None:
+                reason = parsed.problem
+                activity.record(row.id, activity.ACTOR_SYSTEM, "email not sent",
+                                f"Customer Credential Create for a new customer: {reason}")
+            else:
+                queue_portal_email(row, parsed.addresses, actor=activity.ACTOR_SYSTEM,
+                                   why="new customer, Customer Credential Create is on")
+                queued = True
+    except IntegrityError:
+        raise InvalidInput(f"The reference {reference!r} is already used by another customer.",
+                           field="reference") from None
+    return NewCustomer(reference=row.reference, credential_create_queued=queued, not_queued_reason=reason)
+
+
+def update_customer(
+    reference: str,
+    *,
+    expected_version: int | None,
+    actor: str,
+    name: str | None = None,
+    company: str | None = None,
+    primary_email: str | None = None,
+) -> CustomerDetail:
+    """Change name, company or Primary Email Address; each change is logged from old to new."""
+    changes: dict[str, str] = {}
+    if name is not None:
+        changes["name"] = clean_text(name, field="name", label="customer name", required=True)
+    if company is not None:
+        changes["company"] = clean_text(company, field="company", label="company", required=False)
+    if primary_email is not None:
+        require_valid(primary_email)
+        changes["primary_email"] = primary_email.strip()
+    with write():
+        row = customer_row(reference)
+        changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
+        if changed:
+            bump_version(row, expected_version)
+            Customer.update(**changed).where(Customer.id == row.id).execute()
+            for key, value in changed.items():
+                activity.record(row.id, actor, f"{key.replace('_', ' ')} changed", old=getattr(row, key), new=value)
+        elif expected_version is not None and row.version != expected_version:
+            raise StaleEdit()
+    return get_customer(reference)
+
+
+def get_customer(reference: str) -> CustomerDetail:
+    """The customer's details and PORTAL view."""
+    from .portal import portal_view_of
+
+    row = customer_row(reference)
+    parsed = parse_primary_email(row.primary_email)
+    return CustomerDetail(
+        reference=row.reference, name=row.name, company=row.company,
+        primary_email=row.primary_email, addresses=parsed.addresses,
+        address_problem=parsed.problem, created_at=row.created_at, version=row.version,
+        portal=portal_view_of(row),
+    )
+
+
+def customer_version(reference: str) -> int:
+    """The customer's current version: cheap to poll for changes made elsewhere."""
+    return customer_row(reference).version
+
+
+def state_of(login: PortalLogin | None) -> PortalState:
+    """The portal state, derived from the login row (never stored)."""
+    if login is None:
+        return PortalState.not_set_up
+    if login.password_hash is None:
+        return PortalState.awaiting_customer
+    return PortalState.active
+
+
+def _search_query(text: str, state: PortalState | None) -> ModelSelect:
+    query = Customer.select(Customer, PortalLogin).join(PortalLogin, JOIN.LEFT_OUTER)
+    for term in (text or "").split()[:8]:
+        term = term[:100]
+        query = query.where(
+            Customer.name.contains(term) | Customer.company.contains(term)
+            | Customer.reference.contains(term) | Customer.primary_email.contains(term)
+            | PortalLogin.username_key.contains(username_key(term))
+        )
+    if state is PortalState.not_set_up:
+        query = query.where(PortalLogin.id.is_null())
+    elif state is PortalState.awaiting_customer:
+        query = query.where(PortalLogin.id.is_null(False) & PortalLogin.password_hash.is_null())
+    elif state is PortalState.active:
+        query = query.where(PortalLogin.password_hash.is_null(False))
+    return query
+
+
+def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0) -> SearchPage:
+    """One page of customers matching every word of ``text`` in name, company,
+    reference, Primary Email Address or portal username; never loads them all."""
+    query = _search_query(text, state).order_by(Customer.name, Customer.id).limit(limit + 1).offset(offset)
+    rows = list(query)
+    customers = tuple(
+        CustomerSummary(
+            reference=c.reference, name=c.name, company=c.company, primary_email=c.primary_email,
+            username=c.portallogin.username if c.portallogin.id else None,
+            state=state_of(c.portallogin if c.portallogin.id else None),
+        )
+        for c in rows[:limit]
+    )
+    return SearchPage(customers=customers, offset=offset, has_more=len(rows) > limit)

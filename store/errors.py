@@ -1,0 +1,99 @@
+"""Domain errors. Each has a title and a message a person can read as it is.
+
+The console shows them in one error modal, the portal on the page, the CLI
+on stderr: one path for every failure.
+"""
+from __future__ import annotations
+
+
+class PortalError(Exception):
+    """Base of every domain error: a short title and a human sentence."""
+
+    title = "Something went wrong"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        # The input the message belongs to (e.g. "username"), so a form can show it there.
+        self.field = field
+
+
+class InvalidInput(PortalError):
+    title = "Invalid input"
+
+
+class InvalidUsername(InvalidInput):
+    title = "Invalid username"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="username")
+
+
+class UsernameTaken(PortalError):
+    title = "Username taken"
+
+    def __init__(self, message: str = "That username is already in use.") -> None:
+        super().__init__(message, field="username")
+
+
+class InvalidPrimaryEmail(InvalidInput):
+    title = "Invalid Primary Email Address"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="primary_email")
+
+
+class NoPrimaryEmail(PortalError):
+    title = "No valid Primary Email Address"
+
+
+class WeakPassword(InvalidInput):
+    title = "Choose another password"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="password")
+
+
+class StaleEdit(PortalError):
+    title = "Changed by someone else"
+
+    def __init__(
+        self,
+        message: str = "This customer was changed by someone else since you opened it. "
+        "Nothing was saved; the screen now shows the current values.",
+    ) -> None:
+        super().__init__(message)
+
+
+class CustomerNotFound(PortalError):
+    title = "No such customer"
+
+
+class ActionNotAllowed(PortalError):
+    title = "Not possible in this state"
+
+
+class LinkUnusable(PortalError):
+    """Deliberately neutral: used, expired, revoked and malformed links read the same."""
+
+    title = "Link no longer valid"
+
+    def __init__(
+        self, message: str = "This link has already been used or has expired."
+    ) -> None:
+        super().__init__(message)
+
+
+class InvalidLogin(PortalError):
+    title = "Sign-in failed"
+
+    def __init__(self, message: str = "That username and password do not match.") -> None:
+        super().__init__(message)
+
+
+class InvalidSetting(InvalidInput):
+    title = "Invalid setting"
+
+
+class OutboxEmailNotFound(PortalError):
+    title = "No such email"

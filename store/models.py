@@ -1,0 +1,135 @@
+"""Peewee models: short and explicit. Only the service layer imports them.
+
+Times are stored as naive UTC and handed out as aware UTC (``UTCDateTimeField``).
+A schema change goes in a new numbered file under store/migrations/.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from .db import database
+
+
+class UTCDateTimeField(DateTimeField):
+    """Aware UTC in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    def db_value(self, value: datetime | None):  # type: ignore[override]
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):  # type: ignore[override]
+        value = super().python_value(value)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class AccountSetting(BaseModel):
+    """The billing account's settings: a single row (id 1)."""
+
+    portal_url = CharField(max_length=500)
+    credential_create_email = BooleanField()
+    password_reset_email = BooleanField()
+    setup_link_hours = IntegerField()
+    reset_link_hours = IntegerField()
+    sender_name = CharField(max_length=200)
+    sender_address = CharField(max_length=320)
+    link_use = CharField(max_length=10)
+    # Set by `portal-console demo` so that a refresh never wipes a real database.
+    is_demo = BooleanField(default=False)
+
+
+class Customer(BaseModel):
+    reference = CharField(max_length=64, unique=True)
+    name = CharField(max_length=200)
+    company = CharField(max_length=200)
+    # As typed: free text that may hold several addresses.
+    primary_email = CharField(max_length=2000)
+    version = IntegerField(default=1)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class PortalLogin(BaseModel):
+    """A customer's portal username and password; no row means NOT SET UP."""
+
+    customer = ForeignKeyField(Customer, unique=True, on_delete="CASCADE")
+    username = CharField(max_length=64)
+    # NFKC, trimmed, case-folded: the UNIQUE index makes the database enforce rule 1.
+    username_key = CharField(max_length=256, unique=True)
+    password_hash = CharField(max_length=255, null=True)
+    password_set_at = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField()
+
+
+class PortalLink(BaseModel):
+    """A one-time setup or reset link. Only the SHA-256 of its token is kept."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    purpose = CharField(max_length=10)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = UTCDateTimeField()
+    expires_at = UTCDateTimeField()
+    used_at = UTCDateTimeField(null=True)
+    revoked_at = UTCDateTimeField(null=True)
+    revoked_reason = CharField(max_length=200, null=True)
+
+    class Meta:
+        indexes = ((("customer", "purpose"), False),)
+
+
+class OutboxEmail(BaseModel):
+    """An email waiting for, in or past delivery; written with the change that caused it."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    kind = CharField(max_length=32)
+    to_addresses = TextField()  # JSON list
+    customer_name = CharField(max_length=200)
+    link = ForeignKeyField(PortalLink, null=True, on_delete="SET NULL")
+    # Live until the email is sent, then redacted: the database never keeps a usable token.
+    link_url = TextField()
+    link_expires_at = UTCDateTimeField()
+    status = CharField(max_length=10, index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True, index=True)
+    claimed_by = CharField(max_length=200, null=True)
+    claimed_at = UTCDateTimeField(null=True)
+    last_error = TextField(null=True)
+    refused_addresses = TextField(default="[]")  # JSON list
+    message_id = CharField(max_length=300, null=True)
+    delivered_via = CharField(max_length=500, null=True)
+    queued_by = CharField(max_length=64)
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+
+
+class ActivityEvent(BaseModel):
+    """Who did what, when, from what to what. Never deleted."""
+
+    customer = ForeignKeyField(Customer, null=True, on_delete="CASCADE")
+    at = UTCDateTimeField(index=True)
+    actor = CharField(max_length=64)
+    action = CharField(max_length=64)
+    detail = TextField(default="")
+    old_value = TextField(null=True)
+    new_value = TextField(null=True)
+
+
+ALL_MODELS = [AccountSetting, Customer, PortalLogin, PortalLink, OutboxEmail, ActivityEvent]

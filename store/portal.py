@@ -1,0 +1,329 @@
+"""The credential lifecycle: the PORTAL panel's actions, the links the emails carry,
+and what the customer does with them in the portal. Rules 1-7 and 10 of DESIGN.md."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from peewee import IntegrityError
+
+from . import activity, clock
+from .addresses import parse_primary_email
+from .customers import bump_version, customer_row, state_of
+from .db import write
+from .errors import (
+    ActionNotAllowed, InvalidLogin, InvalidUsername, LinkUnusable, NoPrimaryEmail, StaleEdit, UsernameTaken,
+)
+from .models import Customer, OutboxEmail, PortalLink, PortalLogin
+from .passwords import check_password, hash_password, verify_password
+from .settings import get_settings
+from .tokens import new_token, token_hash, well_formed
+from .usernames import clean_username, username_key
+from .values import (
+    EmailKind, LinkGrant, LinkPurpose, OutboxStatus, PortalState, PortalView, QueuedEmail, SignedInCustomer,
+)
+
+# The page a setup or reset link opens stays usable this long after the link was used up.
+GRANT_MINUTES = 30
+# Customer-initiated reset emails (Forgot Password, Create Credential) per customer per hour.
+PROMPT_EMAILS_PER_HOUR = 3
+# A prompt naming an address shared by many customers sends to at most this many of them.
+PROMPT_MAX_CUSTOMERS = 10
+
+_ACTION_OF_STATE = {
+    PortalState.not_set_up: EmailKind.credential_create,
+    PortalState.awaiting_customer: EmailKind.credential_create,
+    PortalState.active: EmailKind.password_reset,
+}
+_PURPOSE_OF_KIND = {EmailKind.credential_create: LinkPurpose.setup, EmailKind.password_reset: LinkPurpose.reset}
+
+
+def _login(customer: Customer) -> PortalLogin | None:
+    return PortalLogin.get_or_none(PortalLogin.customer == customer.id)
+
+
+def portal_view_of(customer: Customer) -> PortalView:
+    """The PORTAL panel's whole state for a customer row."""
+    login = _login(customer)
+    state = state_of(login)
+    action = _ACTION_OF_STATE[state]
+    parsed = parse_primary_email(customer.primary_email)
+    settings = get_settings()
+    enabled = settings.credential_create_email if action is EmailKind.credential_create else settings.password_reset_email
+    return PortalView(
+        reference=customer.reference, version=customer.version, state=state,
+        username=login.username if login else None,
+        password_set_at=login.password_set_at if login else None,
+        email_action=action, addresses=parsed.addresses,
+        email_blocked_reason=parsed.problem, email_type_enabled=enabled,
+    )
+
+
+def portal_view(reference: str) -> PortalView:
+    """The PORTAL panel's whole state for a customer."""
+    return portal_view_of(customer_row(reference))
+
+
+def _revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None) -> int:
+    """Revoke the customer's links that could still be used (of one purpose, or all)."""
+    now = clock.now()
+    query = PortalLink.update(revoked_at=now, revoked_reason=reason).where(
+        (PortalLink.customer == customer_id) & PortalLink.revoked_at.is_null()
+        & PortalLink.used_at.is_null() & (PortalLink.expires_at > now)
+    )
+    if purpose is not None:
+        query = query.where(PortalLink.purpose == purpose.value)
+    return query.execute()
+
+
+def mint_link(customer_id: int, kind: EmailKind) -> tuple[PortalLink, str]:
+    """A new one-time link for an email of ``kind``, and its URL; call inside a transaction.
+
+    It revokes the older unused links of its purpose (rule 6).
+    """
+    purpose = _PURPOSE_OF_KIND[kind]
+    settings = get_settings()
+    hours = settings.setup_link_hours if purpose is LinkPurpose.setup else settings.reset_link_hours
+    now = clock.now()
+    _revoke_open_links(customer_id, f"replaced by a newer {purpose.value} link", purpose)
+    token = new_token()
+    link = PortalLink.create(
+        customer=customer_id, purpose=purpose.value, token_hash=token_hash(token),
+        created_at=now, expires_at=now + timedelta(hours=hours),
+    )
+    return link, f"{settings.portal_url}/{purpose.value}/{token}"
+
+
+def queue_portal_email(
+    customer: Customer, addresses: tuple[str, ...], *, actor: str, why: str, kind: EmailKind | None = None
+) -> QueuedEmail:
+    """Mint a one-time link and write the outbox row; call inside the change's transaction."""
+    kind = kind or _ACTION_OF_STATE[state_of(_login(customer))]
+    link, url = mint_link(customer.id, kind)
+    email = OutboxEmail.create(
+        customer=customer.id, kind=kind.value, to_addresses=json.dumps(list(addresses)),
+        customer_name=customer.name, link=link.id, link_url=url, link_expires_at=link.expires_at,
+        status=OutboxStatus.queued.value, next_attempt_at=link.created_at, queued_by=actor,
+        created_at=link.created_at,
+    )
+    activity.record(customer.id, actor, "email queued", f"{kind.type_name} to {', '.join(addresses)} ({why})")
+    return QueuedEmail(outbox_id=email.id, kind=kind, to=addresses, link_expires_at=link.expires_at)
+
+
+def send_portal_email(reference: str, *, expected_version: int | None = None, actor: str) -> QueuedEmail:
+    """The PORTAL panel's one email action: Create Credentials or Reset Password, by state.
+
+    An agent's explicit send goes out even when that email type is switched off.
+    """
+    with write():
+        customer = customer_row(reference, lock=True)
+        if expected_version is not None and customer.version != expected_version:
+            raise StaleEdit()
+        parsed = parse_primary_email(customer.primary_email)
+        if parsed.problem is not None:
+            raise NoPrimaryEmail(f"No email can be sent: {parsed.problem}")
+        return queue_portal_email(customer, parsed.addresses, actor=actor, why="sent from PORTAL")
+
+
+def set_username(reference: str, username: str, *, expected_version: int | None, actor: str) -> PortalView:
+    """Update: set or change the portal username. Changing it revokes every open link."""
+    name = clean_username(username)
+    key = username_key(name)
+    try:
+        with write():
+            customer = customer_row(reference, lock=True)
+            login = _login(customer)
+            if login is not None and login.username == name:
+                if expected_version is not None and customer.version != expected_version:
+                    raise StaleEdit()
+                return portal_view_of(customer)
+            taken = PortalLogin.get_or_none((PortalLogin.username_key == key) & (PortalLogin.customer != customer.id))
+            if taken is not None:
+                raise UsernameTaken()
+            bump_version(customer, expected_version)
+            now = clock.now()
+            if login is None:
+                PortalLogin.create(customer=customer.id, username=name, username_key=key, created_at=now)
+                activity.record(customer.id, actor, "username set", old=None, new=name)
+            else:
+                PortalLogin.update(username=name, username_key=key).where(PortalLogin.id == login.id).execute()
+                revoked = _revoke_open_links(customer.id, "username changed")
+                activity.record(customer.id, actor, "username changed",
+                                f"{revoked} open link(s) revoked" if revoked else "", old=login.username, new=name)
+            return portal_view_of(customer)
+    except IntegrityError:
+        # Another customer took the same name at the same instant: the unique index decided.
+        raise UsernameTaken() from None
+
+
+def delete_username(reference: str, *, expected_version: int | None, actor: str) -> PortalView:
+    """Delete: the username and the password go, every open link is revoked; state NOT SET UP."""
+    with write():
+        customer = customer_row(reference, lock=True)
+        bump_version(customer, expected_version)
+        login = _login(customer)
+        if login is None:
+            raise ActionNotAllowed("This customer has no portal username to delete.")
+        PortalLogin.delete().where(PortalLogin.id == login.id).execute()
+        revoked = _revoke_open_links(customer.id, "username deleted")
+        detail = "password removed" if login.password_hash else "no password had been set"
+        if revoked:
+            detail += f"; {revoked} open link(s) revoked"
+        activity.record(customer.id, actor, "username deleted", detail, old=login.username, new=None)
+        return portal_view_of(customer)
+
+
+def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
+    """A customer opened a setup or reset link. Raises LinkUnusable (one neutral sentence)
+    for malformed, unknown, used, expired and revoked links.
+
+    With link use "open" (the source document's rule) the link is used up here,
+    atomically: of two opens at the same instant exactly one gets the grant.
+    """
+    if not well_formed(token):
+        raise LinkUnusable()
+    consume = get_settings().link_use == "open"
+    now = clock.now()
+    with write():
+        link = PortalLink.get_or_none((PortalLink.token_hash == token_hash(token)) & (PortalLink.purpose == purpose.value))
+        if link is None or not _usable(link, now):
+            raise LinkUnusable()
+        if consume:
+            if not _use_up(link, now):
+                raise LinkUnusable()
+            activity.record(link.customer_id, activity.ACTOR_CUSTOMER, f"{purpose.value} link opened", "link used up")
+        customer = Customer.get_by_id(link.customer_id)
+        login = _login(customer)
+        return LinkGrant(
+            link_id=link.id, customer_reference=customer.reference, purpose=purpose,
+            username=login.username if login else None, opened_at=now, consumed=consume,
+        )
+
+
+def _usable(link: PortalLink, now) -> bool:
+    return link.used_at is None and link.revoked_at is None and link.expires_at > now
+
+
+def _use_up(link: PortalLink, now) -> bool:
+    """Mark the link used; True for the one caller whose UPDATE changed the row."""
+    changed = PortalLink.update(used_at=now).where(
+        (PortalLink.id == link.id) & PortalLink.used_at.is_null()
+        & PortalLink.revoked_at.is_null() & (PortalLink.expires_at > now)
+    ).execute()
+    return changed == 1
+
+
+def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> SignedInCustomer:
+    """The customer sent the setup or reset form: set the username (when needed) and password.
+
+    Setting a password revokes every open link. A taken username raises UsernameTaken;
+    the grant stays good for another try until GRANT_MINUTES after the link was opened.
+    """
+    now = clock.now()
+    if now - grant.opened_at > timedelta(minutes=GRANT_MINUTES):
+        raise LinkUnusable("This page was open too long. Ask for a new link from the login page.")
+    customer = customer_row(grant.customer_reference)
+    login = _login(customer)
+    if login is not None and grant.purpose is LinkPurpose.reset:
+        name = login.username  # a reset keeps the username; it only sets one when none is set
+    elif username is None or not username.strip():
+        if login is None:
+            raise InvalidUsername("Choose a username.")
+        name = login.username
+    else:
+        name = clean_username(username)
+    check_password(password, user_inputs=[name, customer.name, customer.company, *parse_primary_email(customer.primary_email).addresses])
+    # Argon2 runs before the transaction so the write lock is held for milliseconds only.
+    password_hash = hash_password(password)
+    try:
+        with write():
+            link = PortalLink.get_or_none(PortalLink.id == grant.link_id)
+            if link is None or link.customer_id != customer.id:
+                raise LinkUnusable()
+            if grant.consumed:
+                if link.used_at is None or link.revoked_at is not None:
+                    raise LinkUnusable()
+            elif not _use_up(link, now):
+                raise LinkUnusable()
+            bump_version(customer, None)
+            login = _login(customer)
+            key = username_key(name)
+            if login is None:
+                PortalLogin.create(customer=customer.id, username=name, username_key=key,
+                                   password_hash=password_hash, password_set_at=now, created_at=now)
+                activity.record(customer.id, activity.ACTOR_CUSTOMER, "username set", "in the portal", old=None, new=name)
+            else:
+                if login.username != name:
+                    activity.record(customer.id, activity.ACTOR_CUSTOMER, "username changed", "in the portal",
+                                    old=login.username, new=name)
+                PortalLogin.update(username=name, username_key=key, password_hash=password_hash,
+                                   password_set_at=now).where(PortalLogin.id == login.id).execute()
+            _revoke_open_links(customer.id, "password set")
+            activity.record(customer.id, activity.ACTOR_CUSTOMER, "password set",
+                            f"with the {grant.purpose.value} link")
+    except IntegrityError:
+        raise UsernameTaken() from None
+    return SignedInCustomer(reference=customer.reference, name=customer.name, username=name)
+
+
+def request_password_reset(identifier: str, *, prompt: str) -> None:
+    """The portal's "Forgot Password" or "Create Credential" prompt.
+
+    Queues the Password Reset email for each customer whose portal username or
+    Primary Email Address matches, when that email type is switched on. Returns
+    nothing either way: the caller answers the same whether or not anything matched.
+    """
+    text = (identifier or "").strip()
+    if not text or len(text) > 320 or any(not ch.isprintable() for ch in text):
+        return
+    settings = get_settings()
+    for customer in _customers_matching(text):
+        with write():
+            customer = customer_row(customer.reference, lock=True)
+            parsed = parse_primary_email(customer.primary_email)
+            why = f"asked for with {prompt}"
+            if not settings.password_reset_email:
+                activity.record(customer.id, activity.ACTOR_CUSTOMER, "email not sent",
+                                f"Customer Credential Password Reset {why}: switched off in Settings")
+            elif parsed.problem is not None:
+                activity.record(customer.id, activity.ACTOR_CUSTOMER, "email not sent",
+                                f"Customer Credential Password Reset {why}: {parsed.problem}")
+            elif _recent_prompt_emails(customer.id) >= PROMPT_EMAILS_PER_HOUR:
+                activity.record(customer.id, activity.ACTOR_CUSTOMER, "email not sent",
+                                f"Customer Credential Password Reset {why}: more than "
+                                f"{PROMPT_EMAILS_PER_HOUR} in an hour")
+            else:
+                queue_portal_email(customer, parsed.addresses, actor=activity.ACTOR_CUSTOMER, why=why,
+                                   kind=EmailKind.password_reset)
+
+
+def _customers_matching(text: str) -> list[Customer]:
+    found: dict[int, Customer] = {}
+    login = PortalLogin.get_or_none(PortalLogin.username_key == username_key(text))
+    if login is not None:
+        found[login.customer_id] = Customer.get_by_id(login.customer_id)
+    if "@" in text:
+        wanted = text.casefold()
+        candidates = Customer.select().where(Customer.primary_email.contains(text)).limit(100)
+        for customer in candidates:
+            if wanted in (a.casefold() for a in parse_primary_email(customer.primary_email).addresses):
+                found.setdefault(customer.id, customer)
+    return list(found.values())[:PROMPT_MAX_CUSTOMERS]
+
+
+def _recent_prompt_emails(customer_id: int) -> int:
+    since = clock.now() - timedelta(hours=1)
+    return OutboxEmail.select().where(
+        (OutboxEmail.customer == customer_id) & (OutboxEmail.queued_by == activity.ACTOR_CUSTOMER)
+        & (OutboxEmail.created_at > since)
+    ).count()
+
+
+def authenticate(username: str, password: str) -> SignedInCustomer:
+    """The portal's login: one neutral InvalidLogin for every wrong pair."""
+    key = username_key(username or "")
+    login = PortalLogin.get_or_none(PortalLogin.username_key == key) if 0 < len(key) <= 256 else None
+    if not verify_password(login.password_hash if login else None, password or ""):
+        raise InvalidLogin()
+    customer = Customer.get_by_id(login.customer_id)
+    return SignedInCustomer(reference=customer.reference, name=customer.name, username=login.username)

@@ -1,0 +1,244 @@
+"""Plain, frozen values the service layer returns. Widgets and views get these,
+never Peewee models."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+
+class PortalState(str, Enum):
+    """A customer's portal login state; derived from the data, never stored."""
+
+    not_set_up = "not_set_up"
+    awaiting_customer = "awaiting_customer"
+    active = "active"
+
+    @property
+    def label(self) -> str:
+        return _STATE_LABELS[self]
+
+
+_STATE_LABELS = {
+    PortalState.not_set_up: "Not set up",
+    PortalState.awaiting_customer: "Awaiting customer setup",
+    PortalState.active: "Active",
+}
+
+
+class EmailKind(str, Enum):
+    """The two portal email types of the source document."""
+
+    credential_create = "credential_create"
+    password_reset = "password_reset"
+
+    @property
+    def action_label(self) -> str:
+        """The PORTAL button text, as the source document names it."""
+        return _ACTION_LABELS[self]
+
+    @property
+    def type_name(self) -> str:
+        """The email type's name under Settings > Email Notifications."""
+        return _TYPE_NAMES[self]
+
+
+_ACTION_LABELS = {
+    EmailKind.credential_create: "Send Create Credentials Email",
+    EmailKind.password_reset: "Send Reset Password Email",
+}
+_TYPE_NAMES = {
+    EmailKind.credential_create: "Customer Credential Create",
+    EmailKind.password_reset: "Customer Credential Password Reset",
+}
+
+
+class LinkPurpose(str, Enum):
+    setup = "setup"  # from the Credential Create email
+    reset = "reset"  # from the Password Reset email
+
+
+class OutboxStatus(str, Enum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+
+
+@dataclass(frozen=True)
+class PortalView:
+    """Everything the PORTAL panel shows; every label and button derives from it."""
+
+    reference: str
+    version: int
+    state: PortalState
+    username: str | None
+    password_set_at: datetime | None
+    email_action: EmailKind
+    addresses: tuple[str, ...]
+    # Why the email action can't be used (no or invalid Primary Email Address), else None.
+    email_blocked_reason: str | None
+    email_type_enabled: bool
+
+    @property
+    def state_text(self) -> str:
+        if self.state is PortalState.active and self.password_set_at is not None:
+            return f"Active since {self.password_set_at:%Y-%m-%d}"
+        return self.state.label
+
+    @property
+    def email_action_label(self) -> str:
+        return self.email_action.action_label
+
+    @property
+    def can_send(self) -> bool:
+        return self.email_blocked_reason is None
+
+    @property
+    def can_delete(self) -> bool:
+        return self.username is not None
+
+    @property
+    def email_type_note(self) -> str | None:
+        """Said when the email type is off in Settings: an explicit send still goes out."""
+        if self.email_type_enabled:
+            return None
+        return (
+            f"{self.email_action.type_name} emails are switched off in Settings; "
+            "sending from here still goes out."
+        )
+
+    @property
+    def delete_consequence(self) -> str:
+        """What Delete does, in words, for the confirmation."""
+        if self.state is PortalState.active:
+            return (
+                f"Delete the username {self.username!r}? The customer's password is removed too, "
+                "their portal access stops, and the action becomes Send Create Credentials Email."
+            )
+        return (
+            f"Delete the username {self.username!r}? The customer has not set a password yet; "
+            "their open setup links stop working."
+        )
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    """One row of the search results."""
+
+    reference: str
+    name: str
+    company: str
+    primary_email: str
+    username: str | None
+    state: PortalState
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    customers: tuple[CustomerSummary, ...]
+    offset: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    reference: str
+    name: str
+    company: str
+    primary_email: str
+    addresses: tuple[str, ...]
+    # Why the Primary Email Address field can't be used for email, else None.
+    address_problem: str | None
+    created_at: datetime
+    version: int
+    portal: PortalView
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    """What adding a customer did: the reference and whether an email was queued."""
+
+    reference: str
+    credential_create_queued: bool
+    # Why the automatic email was not queued (switch off, no valid address), else None.
+    not_queued_reason: str | None
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """An email the service layer put in the outbox."""
+
+    outbox_id: int
+    kind: EmailKind
+    to: tuple[str, ...]
+    link_expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    portal_url: str
+    credential_create_email: bool
+    password_reset_email: bool
+    setup_link_hours: int
+    reset_link_hours: int
+    sender_name: str
+    sender_address: str
+    # "open": a link is used up when opened (the source document); "submit": when its form is sent.
+    link_use: str
+
+    @property
+    def sender(self) -> str:
+        return f"{self.sender_name} <{self.sender_address}>"
+
+
+@dataclass(frozen=True)
+class OutboxEmail:
+    id: int
+    customer_reference: str
+    customer_name: str
+    kind: EmailKind
+    to: tuple[str, ...]
+    status: OutboxStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+    refused: tuple[str, ...]
+    queued_by: str
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    detail: str
+    old_value: str | None
+    new_value: str | None
+    customer_reference: str | None
+
+
+@dataclass(frozen=True)
+class LinkGrant:
+    """A setup or reset link that was opened: what the portal's form may do next.
+
+    ``consumed`` is False only when the account uses links on submit; then the
+    link is used up when the form is sent.
+    """
+
+    link_id: int
+    customer_reference: str
+    purpose: LinkPurpose
+    username: str | None
+    opened_at: datetime
+    consumed: bool
+
+
+@dataclass(frozen=True)
+class SignedInCustomer:
+    reference: str
+    name: str
+    username: str

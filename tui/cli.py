@@ -1,0 +1,316 @@
+"""`portal-console`: the console, and commands for on-call staff and scripts.
+
+Every command goes through the same service layer as the console. Exit codes:
+0 success, 1 a domain error (one line on stderr), 2 a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import datetime
+from enum import Enum
+from typing import Any, Sequence
+
+from peewee import OperationalError, InterfaceError
+
+from store.config import ConfigError, load_config
+from store.errors import PortalError
+
+def _plain(value: Any) -> Any:
+    """Make service-layer values JSON-ready."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(_plain(value), indent=2, ensure_ascii=False))
+
+
+def _customer_json(detail) -> dict[str, Any]:
+    portal = detail.portal
+    return {
+        "reference": detail.reference, "name": detail.name, "company": detail.company,
+        "primary_email": detail.primary_email, "addresses": list(detail.addresses),
+        "address_problem": detail.address_problem, "version": detail.version,
+        "created_at": detail.created_at.isoformat(),
+        "portal": {
+            "username": portal.username, "state": portal.state.value,
+            "state_text": portal.state_text, "email_action": portal.email_action.value,
+            "email_action_label": portal.email_action_label,
+            "email_blocked_reason": portal.email_blocked_reason,
+            "email_type_enabled": portal.email_type_enabled,
+            "password_set_at": portal.password_set_at.isoformat() if portal.password_set_at else None,
+        },
+    }
+
+
+# --- commands ---------------------------------------------------------------
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from tui.app import run_console
+
+    run_console()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from store import demo
+
+    count = demo.seed(args.customers)
+    print(f"Demo database ready: {count} customers. Active demo customers sign in to the portal "
+          f"with the password {demo.DEMO_PASSWORD!r}.", file=sys.stderr)
+    if args.seed_only:
+        return 0
+    return cmd_console(args)
+
+
+def cmd_customer_add(args: argparse.Namespace) -> int:
+    from store.customers import add_customer
+
+    new = add_customer(name=args.name, primary_email=args.email, company=args.company or "",
+                       reference=args.reference, actor=load_config().agent)
+    print(new.reference)
+    if new.credential_create_queued:
+        print("Customer Credential Create email queued.", file=sys.stderr)
+    elif new.not_queued_reason:
+        print(f"No Credential Create email: {new.not_queued_reason}", file=sys.stderr)
+    return 0
+
+
+def cmd_customer_show(args: argparse.Namespace) -> int:
+    from store.customers import get_customer
+
+    detail = get_customer(args.reference)
+    if args.json:
+        _print_json(_customer_json(detail))
+        return 0
+    portal = detail.portal
+    print(f"{detail.reference}  {detail.name}" + (f"  ({detail.company})" if detail.company else ""))
+    print(f"Primary Email Address: {detail.primary_email or '(empty)'}")
+    if detail.address_problem:
+        print(f"  ! {detail.address_problem}")
+    print(f"Portal username: {portal.username or '(none)'}")
+    print(f"Portal state:    {portal.state_text}")
+    print(f"Email action:    {portal.email_action_label}"
+          + (f"  (unavailable: {portal.email_blocked_reason})" if portal.email_blocked_reason else ""))
+    if portal.email_type_note:
+        print(f"  note: {portal.email_type_note}")
+    return 0
+
+
+def cmd_customer_find(args: argparse.Namespace) -> int:
+    from store.customers import find_customers
+    from store.values import PortalState
+
+    state = PortalState(args.state) if args.state else None
+    page = find_customers(args.text, state=state, limit=args.limit)
+    if args.json:
+        _print_json(list(page.customers))
+        return 0
+    for c in page.customers:
+        print(f"{c.reference}\t{c.name}\t{c.company}\t{c.primary_email}\t{c.username or ''}\t{c.state.label}")
+    if page.has_more:
+        print(f"(more than {args.limit}; narrow the search or raise --limit)", file=sys.stderr)
+    return 0
+
+
+def cmd_portal_set_username(args: argparse.Namespace) -> int:
+    from store.portal import set_username
+
+    view = set_username(args.reference, args.username, expected_version=args.expect_version,
+                        actor=load_config().agent)
+    print(f"{view.reference}: username {view.username!r}, {view.state_text}")
+    return 0
+
+
+def cmd_portal_delete_username(args: argparse.Namespace) -> int:
+    from store.portal import delete_username
+
+    view = delete_username(args.reference, expected_version=args.expect_version, actor=load_config().agent)
+    print(f"{view.reference}: username deleted, {view.state_text}; action is now {view.email_action_label}")
+    return 0
+
+
+def cmd_portal_send(args: argparse.Namespace) -> int:
+    from store.portal import send_portal_email
+
+    queued = send_portal_email(args.reference, expected_version=args.expect_version, actor=load_config().agent)
+    print(f"{queued.kind.type_name} email {queued.outbox_id} queued to {', '.join(queued.to)}; "
+          f"the link works once, until {queued.link_expires_at:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def cmd_settings_show(args: argparse.Namespace) -> int:
+    from store.settings import KEYS, get_settings, setting_text
+
+    settings = get_settings()
+    values = {key: setting_text(settings, key) for key in KEYS}
+    if args.json:
+        _print_json({**values, **{k: v for k, v in _plain(settings).items() if k not in values}})
+        return 0
+    for key, value in values.items():
+        print(f"{key:24} {value}")
+    return 0
+
+
+def cmd_settings_set(args: argparse.Namespace) -> int:
+    from store.settings import setting_text, update_setting
+
+    settings = update_setting(args.key, args.value, actor=load_config().agent)
+    print(f"{args.key} = {setting_text(settings, args.key)}")
+    return 0
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    from store.outbox import list_outbox
+    from store.values import OutboxStatus
+
+    emails = list_outbox(status=OutboxStatus(args.status) if args.status else None, limit=args.limit)
+    if args.json:
+        _print_json(list(emails))
+        return 0
+    for e in emails:
+        error = f"\t{e.last_error}" if e.last_error else ""
+        print(f"{e.id}\t{e.status.value}\t{e.created_at:%Y-%m-%d %H:%M}\t{e.customer_reference}\t"
+              f"{e.kind.type_name}\t{', '.join(e.to)}{error}")
+    return 0
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    from store.outbox import retry_email
+
+    email = retry_email(args.id, actor=load_config().agent)
+    print(f"Email {email.id} queued again to {', '.join(email.to)}")
+    return 0
+
+
+def cmd_activity(args: argparse.Namespace) -> int:
+    from store.activity import list_activity
+    from store.customers import customer_row
+
+    customer_row(args.reference)  # a clear "no such customer" rather than an empty list
+    events = list_activity(args.reference, limit=args.limit)
+    if args.json:
+        _print_json(list(events))
+        return 0
+    for e in events:
+        change = f"  {e.old_value!r} -> {e.new_value!r}" if (e.old_value or e.new_value) else ""
+        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:12}  {e.action}{': ' + e.detail if e.detail else ''}{change}")
+    return 0
+
+
+# --- parser -----------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="portal-console", description=__doc__.splitlines()[0])
+    parser.set_defaults(handler=cmd_console, needs_db=True)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="create or refresh a demo database, then open the console")
+    demo.add_argument("--customers", type=int, default=60, metavar="N")
+    demo.add_argument("--seed-only", action="store_true", help="fill the database but don't open the console")
+    demo.set_defaults(handler=cmd_demo)
+
+    customer = sub.add_parser("customer", help="add, show and find customers").add_subparsers(metavar="ACTION", required=True)
+    add = customer.add_parser("add", help="add a customer (prints the reference)")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email", required=True, help='Primary Email Address, e.g. "a@x.com; b@y.com"')
+    add.add_argument("--company")
+    add.add_argument("--reference")
+    add.set_defaults(handler=cmd_customer_add)
+    show = customer.add_parser("show", help="a customer's details and portal state")
+    show.add_argument("reference", metavar="REF")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_customer_show)
+    find = customer.add_parser("find", help="search name, company, reference, addresses, username")
+    find.add_argument("text", metavar="TEXT")
+    find.add_argument("--state", choices=["not_set_up", "awaiting_customer", "active"])
+    find.add_argument("--limit", type=int, default=50)
+    find.add_argument("--json", action="store_true")
+    find.set_defaults(handler=cmd_customer_find)
+
+    portal = sub.add_parser("portal", help="the PORTAL actions of a customer").add_subparsers(metavar="ACTION", required=True)
+    for name, handler, helptext in (
+        ("set-username", cmd_portal_set_username, "set or change the portal username (Update)"),
+        ("delete-username", cmd_portal_delete_username, "delete the username and password (Delete)"),
+        ("send", cmd_portal_send, "queue the one email the portal state allows"),
+    ):
+        action = portal.add_parser(name, help=helptext)
+        action.add_argument("reference", metavar="REF")
+        if name == "set-username":
+            action.add_argument("username", metavar="USERNAME")
+        action.add_argument("--expect-version", type=int, metavar="V",
+                            help="refuse if the customer changed since version V")
+        action.set_defaults(handler=handler)
+
+    settings = sub.add_parser("settings", help="account settings").add_subparsers(metavar="ACTION", required=True)
+    s_show = settings.add_parser("show")
+    s_show.add_argument("--json", action="store_true")
+    s_show.set_defaults(handler=cmd_settings_show)
+    s_set = settings.add_parser("set")
+    s_set.add_argument("key", metavar="KEY")
+    s_set.add_argument("value", metavar="VALUE")
+    s_set.set_defaults(handler=cmd_settings_set)
+
+    outbox = sub.add_parser("outbox", help="queued, sent and failed emails").add_subparsers(metavar="ACTION", required=True)
+    o_list = outbox.add_parser("list")
+    o_list.add_argument("--status", choices=["queued", "sending", "sent", "failed"])
+    o_list.add_argument("--limit", type=int, default=200)
+    o_list.add_argument("--json", action="store_true")
+    o_list.set_defaults(handler=cmd_outbox_list)
+    o_retry = outbox.add_parser("retry", help="queue a failed email again")
+    o_retry.add_argument("id", type=int, metavar="ID")
+    o_retry.set_defaults(handler=cmd_outbox_retry)
+
+    act = sub.add_parser("activity", help="a customer's activity log")
+    act.add_argument("reference", metavar="REF")
+    act.add_argument("--limit", type=int, default=200)
+    act.add_argument("--json", action="store_true")
+    act.set_defaults(handler=cmd_activity)
+
+    # The mailer (`mailer`) and the customer portal (`serve`) register their own commands.
+    from mailer.cli import add_commands as add_mailer_commands
+    from portal.cli import add_commands as add_portal_commands
+
+    add_mailer_commands(sub)
+    add_portal_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `portal-console` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+        if args.needs_db:
+            from store import db
+
+            db.init(config.database_url)
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"portal-console: configuration: {error}", file=sys.stderr)
+        return 1
+    except PortalError as error:
+        print(f"portal-console: {error.message}", file=sys.stderr)
+        return 1
+    except (OperationalError, InterfaceError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"portal-console: the database is unavailable: {first}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
