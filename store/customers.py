@@ -201,17 +201,20 @@ def _search_query(text: str, state: PortalState | None) -> ModelSelect:
     return query
 
 
+def _summary(customer: Customer, login: PortalLogin | None) -> CustomerSummary:
+    # A LEFT OUTER join gives None, or a row of NULLs on some backends, for "no login".
+    login = login if login is not None and login.id is not None else None
+    return CustomerSummary(
+        reference=customer.reference, name=customer.name, company=customer.company,
+        primary_email=customer.primary_email, username=login.username if login else None,
+        state=state_of(login),
+    )
+
+
 def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0) -> SearchPage:
     """One page of customers matching every word of ``text`` in name, company,
     reference, Primary Email Address or portal username; never loads them all."""
     query = _search_query(text, state).order_by(Customer.name, Customer.id).limit(limit + 1).offset(offset)
     rows = list(query)
-    customers = tuple(
-        CustomerSummary(
-            reference=c.reference, name=c.name, company=c.company, primary_email=c.primary_email,
-            username=c.portallogin.username if c.portallogin.id else None,
-            state=state_of(c.portallogin if c.portallogin.id else None),
-        )
-        for c in rows[:limit]
-    )
+    customers = tuple(_summary(c, c.portallogin) for c in rows[:limit])
     return SearchPage(customers=customers, offset=offset, has_more=len(rows) > limit)

@@ -2,6 +2,8 @@
 common and guessable passwords refused with a reason (zxcvbn's estimate)."""
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
@@ -28,13 +30,24 @@ def check_password(password: str, *, user_inputs: list[str] | tuple[str, ...] = 
         raise WeakPassword(f"Use at most {MAX_LENGTH} characters.")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in password):
         raise WeakPassword("A password can't contain control characters.")
-    words = [w for w in user_inputs if w]
+    words = _guessable_words(user_inputs)
     result = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=words)
     if result["score"] < MIN_SCORE:
         feedback = result.get("feedback") or {}
         reason = feedback.get("warning") or "This password is too easy to guess."
         hints = " ".join(feedback.get("suggestions") or [])
         raise WeakPassword(f"{reason.rstrip('.')}. {hints}".strip())
+
+
+def _guessable_words(user_inputs: list[str] | tuple[str, ...]) -> list[str]:
+    """The customer's own words (names, username, address parts), whole and split apart,
+    so that "adalovelace1" counts as guessable for Ada Lovelace."""
+    words: set[str] = set()
+    for text in user_inputs:
+        if text:
+            words.add(text.lower())
+            words.update(w for w in re.split(r"[^\w]+", text.lower()) if len(w) >= 3)
+    return sorted(words)
 
 
 def hash_password(password: str) -> str:

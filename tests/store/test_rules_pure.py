@@ -1,0 +1,114 @@
+"""The small rule pieces, tested apart: usernames, addresses, passwords, tokens."""
+import pytest
+
+from store.addresses import parse_primary_email, require_valid
+from store.errors import InvalidPrimaryEmail, InvalidUsername, WeakPassword
+from store.passwords import check_password, hash_password, verify_password
+from store.tokens import new_token, token_hash, well_formed
+from store.usernames import clean_username, username_key
+
+
+class TestUsernames:
+    def test_key_ignores_case_width_and_surrounding_space(self):
+        """Rule 1: "Ada", " ada " and full-width "ａｄａ" are one username."""
+        assert username_key(clean_username(" Ada.Lovelace ")) == username_key(clean_username("ada.lovelace"))
+        assert username_key(clean_username("ＡＤＡ１")) == username_key("ada1")
+
+    def test_clean_keeps_the_typed_case(self):
+        """The username shown is what the agent typed, trimmed and normalised."""
+        assert clean_username("  Grace.Hopper ") == "Grace.Hopper"
+
+    @pytest.mark.parametrize("bad, words", [
+        ("", "Enter a username"),
+        ("   ", "Enter a username"),
+        ("ab", "at least 3"),
+        ("a" * 65, "at most 64"),
+        ("ada\nlovelace", "control characters"),
+        ("ada\x00", "control characters"),
+        ("ada lovelace", "not: space"),
+        ("ada<script>", "not: < >"),
+    ])
+    def test_bad_usernames_are_refused_with_the_reason(self, bad, words):
+        """Empty, short, over-long, control characters and odd symbols each get a sentence."""
+        with pytest.raises(InvalidUsername) as caught:
+            clean_username(bad)
+        assert words in caught.value.message
+        assert caught.value.field == "username"
+
+
+class TestPrimaryEmailAddresses:
+    def test_commas_semicolons_and_spaces_all_separate(self):
+        """Rule 2: every address in the field, whatever separates them."""
+        parsed = parse_primary_email("a@x.com, b@y.org;c@z.net  d@w.io\ne@v.co")
+        assert parsed.addresses == ("a@x.com", "b@y.org", "c@z.net", "d@w.io", "e@v.co")
+        assert parsed.problem is None
+
+    def test_duplicates_are_kept_once(self):
+        """The same address twice (any case) gets one copy of the email."""
+        assert parse_primary_email("a@x.com; A@X.com, b@y.org").addresses == ("a@x.com", "b@y.org")
+
+    def test_one_invalid_address_makes_the_field_unusable(self):
+        """An invalid address anywhere disables the email actions, naming the address."""
+        parsed = parse_primary_email("a@x.com; not-an-address; b@y.org")
+        assert parsed.addresses == ()
+        assert "'not-an-address' is not a valid email address" in parsed.problem
+
+    def test_empty_field_says_so(self):
+        assert parse_primary_email("  ").problem == "The Primary Email Address field is empty."
+
+    def test_header_injection_in_the_field_is_refused(self):
+        """CR/LF can't smuggle a Bcc: the extra words are not addresses."""
+        with pytest.raises(InvalidPrimaryEmail) as caught:
+            require_valid("a@x.com\r\nBcc: evil@y.com")
+        assert "'Bcc:' is not a valid email address" in caught.value.message
+
+    def test_too_many_addresses_are_refused(self):
+        parsed = parse_primary_email(" ".join(f"u{i}@x.com" for i in range(21)))
+        assert "more than 20" in parsed.problem
+
+
+class TestPasswords:
+    def test_a_long_passphrase_is_accepted_and_hashed_with_argon2id(self):
+        """Rule 7: Argon2id, and the hash verifies only the right password."""
+        check_password("violet tractor sings at dawn")
+        hashed = hash_password("violet tractor sings at dawn")
+        assert hashed.startswith("$argon2id$")
+        assert verify_password(hashed, "violet tractor sings at dawn")
+        assert not verify_password(hashed, "violet tractor sings at dusk")
+
+    @pytest.mark.parametrize("bad, words", [
+        ("short", "at least 8"),
+        ("x" * 129, "at most 128"),
+        ("password1", "very common password"),
+        ("qwertyuiop", "top-100 common password"),
+    ])
+    def test_short_long_and_common_passwords_are_refused_with_a_reason(self, bad, words):
+        with pytest.raises(WeakPassword) as caught:
+            check_password(bad)
+        assert words in caught.value.message
+
+    def test_a_password_made_of_the_customers_own_name_is_refused(self):
+        """Guessable from what the attacker knows: username, name, addresses."""
+        check_password("Lovelace2026!")  # fine for somebody else
+        with pytest.raises(WeakPassword):
+            check_password("Lovelace2026!", user_inputs=["ada.lovelace", "Ada Lovelace", "ada@engines.example"])
+
+    def test_128_characters_are_allowed(self):
+        check_password("correct horse battery staple " * 4 + "x" * 12)
+
+    def test_unknown_user_verification_is_false(self):
+        assert not verify_password(None, "anything at all")
+
+
+class TestTokens:
+    def test_tokens_are_256_bit_random_and_stored_only_as_sha256(self):
+        """Rule 6: at least 128 bits; the database keeps only a hash."""
+        tokens = {new_token() for _ in range(1000)}
+        assert len(tokens) == 1000
+        token = tokens.pop()
+        assert well_formed(token) and len(token) == 43  # 32 bytes, URL-safe base64
+        assert len(token_hash(token)) == 64 and token not in token_hash(token)
+
+    @pytest.mark.parametrize("bad", ["", "short", "a" * 44, "../../etc/passwd" + "a" * 27, "a" * 42 + "%"])
+    def test_malformed_tokens_are_recognised(self, bad):
+        assert not well_formed(bad)
