@@ -64,12 +64,19 @@ def portal_view(reference: str) -> PortalView:
     return portal_view_of(customer_row(reference))
 
 
-def _revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None) -> int:
-    """Revoke the customer's links that could still be used (of one purpose, or all)."""
+def _revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None,
+                       *, forms_too: bool = False) -> int:
+    """Revoke the customer's links that could still be used (of one purpose, or all).
+
+    ``forms_too`` also ends links already opened whose form may still be open
+    (GRANT_MINUTES): when the username changes, a half-done setup must not finish.
+    """
     now = clock.now()
+    unused = PortalLink.used_at.is_null() & (PortalLink.expires_at > now)
+    if forms_too:
+        unused |= PortalLink.used_at > now - timedelta(minutes=GRANT_MINUTES)
     query = PortalLink.update(revoked_at=now, revoked_reason=reason).where(
-        (PortalLink.customer == customer_id) & PortalLink.revoked_at.is_null()
-        & PortalLink.used_at.is_null() & (PortalLink.expires_at > now)
+        (PortalLink.customer == customer_id) & PortalLink.revoked_at.is_null() & unused
     )
     if purpose is not None:
         query = query.where(PortalLink.purpose == purpose.value)
@@ -147,7 +154,7 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
                 activity.record(customer.id, actor, "username set", old=None, new=name)
             else:
                 PortalLogin.update(username=name, username_key=key).where(PortalLogin.id == login.id).execute()
-                revoked = _revoke_open_links(customer.id, "username changed")
+                revoked = _revoke_open_links(customer.id, "username changed", forms_too=True)
                 activity.record(customer.id, actor, "username changed",
                                 f"{revoked} open link(s) revoked" if revoked else "", old=login.username, new=name)
             return portal_view_of(customer)
@@ -165,7 +172,7 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
         if login is None:
             raise ActionNotAllowed("This customer has no portal username to delete.")
         PortalLogin.delete().where(PortalLogin.id == login.id).execute()
-        revoked = _revoke_open_links(customer.id, "username deleted")
+        revoked = _revoke_open_links(customer.id, "username deleted", forms_too=True)
         detail = "password removed" if login.password_hash else "no password had been set"
         if revoked:
             detail += f"; {revoked} open link(s) revoked"
@@ -258,7 +265,7 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
                                     old=login.username, new=name)
                 PortalLogin.update(username=name, username_key=key, password_hash=password_hash,
                                    password_set_at=now).where(PortalLogin.id == login.id).execute()
-            _revoke_open_links(customer.id, "password set")
+            _revoke_open_links(customer.id, "password set", forms_too=True)
             activity.record(customer.id, activity.ACTOR_CUSTOMER, "password set",
                             f"with the {grant.purpose.value} link")
     except IntegrityError:
