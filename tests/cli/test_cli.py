@@ -1,0 +1,121 @@
+"""The scriptable CLI, run as a subprocess the way on-call staff and scripts run it."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = str(Path(sys.executable).with_name("portal-console"))
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path):
+    """Run `portal-console ARGS` against a real database (SQLite file, then PostgreSQL)."""
+    from store import db
+    from tests.conftest import _empty_tables
+
+    db.init(database_url)
+    _empty_tables()
+    db.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATABASE_URL=database_url, PORTAL_AGENT="oncall", PORTAL_MAILDIR=str(tmp_path / "mail"))
+
+    def run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=60,
+                              env={**env, **(env_extra or {})}, cwd=tmp_path)
+
+    return run
+
+
+def test_the_whole_lifecycle_from_the_command_line(cli):
+    """add, show, set-username, send, delete, activity: exit 0 and the state follows."""
+    added = cli("customer", "add", "--name", "Ada Lovelace", "--email", "a@x.com; b@y.com", "--company", "Engines")
+    assert added.returncode == 0, added.stderr
+    ref = added.stdout.strip()
+    shown = json.loads(cli("customer", "show", ref, "--json").stdout)
+    assert shown["reference"] == ref and shown["addresses"] == ["a@x.com", "b@y.com"]
+    assert shown["portal"] == {**shown["portal"], "username": None, "state": "not_set_up",
+                               "email_action": "credential_create", "password_set_at": None}
+    assert cli("portal", "set-username", ref, "ada.l").returncode == 0
+    assert json.loads(cli("customer", "show", ref, "--json").stdout)["portal"]["state"] == "awaiting_customer"
+    sent = cli("portal", "send", ref)
+    assert sent.returncode == 0 and "a@x.com, b@y.com" in sent.stdout
+    outbox = json.loads(cli("outbox", "list", "--json").stdout)
+    assert [(e["kind"], e["to"], e["status"]) for e in outbox] == [("credential_create", ["a@x.com", "b@y.com"], "queued")]
+    assert "link_url" not in outbox[0]  # the live link never leaves through the CLI
+    assert cli("portal", "delete-username", ref).returncode == 0
+    activity = json.loads(cli("activity", ref, "--json").stdout)
+    assert [(e["actor"], e["action"]) for e in activity][:3] == [
+        ("oncall", "username deleted"), ("oncall", "email queued"), ("oncall", "username set")]
+    found = json.loads(cli("customer", "find", "lovelace", "--json").stdout)
+    assert [c["reference"] for c in found] == [ref]
+
+
+def test_domain_errors_exit_1_with_one_line(cli):
+    """A taken username, a missing customer, a stale version: exit 1, one sentence on stderr."""
+    a = cli("customer", "add", "--name", "A", "--email", "a@x.com").stdout.strip()
+    b = cli("customer", "add", "--name", "B", "--email", "b@x.com").stdout.strip()
+    cli("portal", "set-username", a, "taken")
+    for args, words in (
+        (("portal", "set-username", b, "TAKEN"), "That username is already in use."),
+        (("customer", "show", "C999999"), "There is no customer with reference 'C999999'."),
+        (("portal", "set-username", a, "other", "--expect-version", "1"), "changed by someone else"),
+        (("customer", "add", "--name", "C", "--email", "broken@"), "'broken@' is not a valid email address"),
+        (("settings", "set", "setup_link_hours", "0"), "from 1 to 720"),
+        (("outbox", "retry", "42"), "There is no email with id 42."),
+    ):
+        result = cli(*args)
+        assert result.returncode == 1, args
+        assert words in result.stderr and result.stderr.count("\n") == 1, result.stderr
+        assert result.stdout == ""
+
+
+def test_usage_errors_exit_2(cli):
+    for args in (("nonsense",), ("customer", "add", "--name", "X"), ("outbox", "retry", "abc"), ("portal",)):
+        assert cli(*args).returncode == 2, args
+
+
+def test_settings_round_trip(cli):
+    assert cli("settings", "set", "credential_create_email", "on").returncode == 0
+    assert cli("settings", "set", "sender", "Acme Billing <billing@acme.example>").returncode == 0
+    settings = json.loads(cli("settings", "show", "--json").stdout)
+    assert settings["credential_create_email"] == "on" and settings["sender"] == "Acme Billing <billing@acme.example>"
+    added = cli("customer", "add", "--name", "New", "--email", "new@x.com")
+    assert "Customer Credential Create email queued." in added.stderr
+
+
+def test_invalid_configuration_fails_at_start_naming_the_variable(cli):
+    result = cli("settings", "show", env_extra={"PORTAL_SMTP_PORT": "seventy"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("portal-console: configuration: PORTAL_SMTP_PORT:")
+    result = cli("settings", "show", env_extra={"PORTAL_DATABASE_URL": "mysql://x"})
+    assert "PORTAL_DATABASE_URL" in result.stderr and result.returncode == 1
+
+
+def test_an_unreachable_database_is_one_clear_line(cli):
+    result = cli("settings", "show", env_extra={"PORTAL_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("portal-console: the database is unavailable:")
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_seeds_every_state_and_can_refresh_itself(cli):
+    """`demo` fills a database with customers in every portal state, and refreshes it."""
+    seeded = cli("demo", "--seed-only", "--customers", "40")
+    assert seeded.returncode == 0, seeded.stderr
+    states = {c["state"] for c in json.loads(cli("customer", "find", "", "--limit", "100", "--json").stdout)}
+    assert states == {"not_set_up", "awaiting_customer", "active"}
+    assert cli("demo", "--seed-only", "--customers", "10").returncode == 0
+    assert len(json.loads(cli("customer", "find", "", "--limit", "100", "--json").stdout)) == 10
+
+
+def test_demo_refuses_to_wipe_a_real_database(cli, tmp_path):
+    real = {"PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'real.db'}"}
+    ref = cli("customer", "add", "--name", "Real Customer", "--email", "real@x.com", env_extra=real).stdout.strip()
+    result = cli("demo", "--seed-only", env_extra=real)
+    assert result.returncode == 1 and "was not made by `demo`" in result.stderr
+    assert cli("customer", "show", ref, env_extra=real).returncode == 0

@@ -1,0 +1,112 @@
+"""Account settings, the outbox's retry, and the activity log."""
+import pytest
+
+from store import db
+from store.activity import list_activity
+from store.errors import ActionNotAllowed, InvalidSetting, OutboxEmailNotFound
+from store.outbox import list_outbox, pending_count, retry_email
+from store.portal import send_portal_email
+from store.settings import get_settings, update_setting
+from store.values import OutboxStatus
+
+from .conftest import AGENT, column, count
+
+
+class TestSettings:
+    def test_defaults_follow_the_source_document(self, store_db):
+        """A new account has both Email Notifications off until someone enables them."""
+        settings = get_settings()
+        assert not settings.credential_create_email and not settings.password_reset_email
+        assert settings.link_use == "open"
+
+    @pytest.mark.parametrize("key, text, expected", [
+        ("credential_create_email", "on", True),
+        ("password_reset_email", "YES", True),
+        ("setup_link_hours", "48", 48),
+        ("portal_url", "https://billing.acme.example/portal/", "https://billing.acme.example/portal"),
+        ("link_use", "submit", "submit"),
+    ])
+    def test_each_setting_is_parsed_and_logged(self, store_db, key, text, expected):
+        settings = update_setting(key, text, actor=AGENT)
+        assert getattr(settings, key) == expected
+        entry = list_activity(None)[0]
+        assert (entry.action, entry.detail, entry.actor) == ("setting changed", key, AGENT)
+
+    def test_sender_takes_name_and_address(self, store_db):
+        settings = update_setting("sender", "Acme Billing <billing@acme.example>", actor=AGENT)
+        assert (settings.sender_name, settings.sender_address) == ("Acme Billing", "billing@acme.example")
+
+    @pytest.mark.parametrize("key, text, words", [
+        ("credential_create_email", "maybe", "on or off"),
+        ("setup_link_hours", "0", "from 1 to 720"),
+        ("setup_link_hours", "-3", "from 1 to 720"),
+        ("reset_link_hours", "lots", "whole number"),
+        ("portal_url", "ftp://x.example", "https://"),
+        ("portal_url", "https://x.example/?a=1", "query"),
+        ("sender", "Billing <not an address>", "valid address"),
+        ("sender", "Evil\r\nBcc: x@y.com <a@x.com>", "control characters"),
+        ("link_use", "sometimes", "open"),
+        ("colour", "blue", "Unknown setting"),
+    ])
+    def test_bad_values_are_refused_and_nothing_changes(self, store_db, key, text, words):
+        before = get_settings()
+        with pytest.raises(InvalidSetting) as caught:
+            update_setting(key, text, actor=AGENT)
+        assert words in caught.value.message and caught.value.field == key
+        assert get_settings() == before
+
+
+class TestOutbox:
+    def _fail(self, outbox_id: int) -> None:
+        """What the dispatcher writes when the server refused the email for good."""
+        placeholder = "%s" if db.is_postgres() else "?"
+        db.database.execute_sql(
+            f"UPDATE outbox_email SET status = 'failed', last_error = '550 mailbox unavailable' WHERE id = {placeholder}",
+            (outbox_id,))
+
+    def test_a_failed_email_is_queued_again_with_a_fresh_link(self, customer):
+        """Rule 10: a failed email stays visible and can be sent again."""
+        queued = send_portal_email(customer, actor=AGENT)
+        old_url = column("outbox_email", "link_url")[0]
+        self._fail(queued.outbox_id)
+        assert [e.status for e in list_outbox(status=OutboxStatus.failed)] == [OutboxStatus.failed]
+        email = retry_email(queued.outbox_id, actor=AGENT)
+        assert email.status is OutboxStatus.queued and email.attempts == 0
+        assert column("outbox_email", "link_url")[0] != old_url
+        assert count("portal_link", "revoked_at IS NULL") == 1
+        assert pending_count() == 1
+        assert "550 mailbox unavailable" in list_activity(customer)[0].detail
+
+    def test_only_a_failed_email_can_be_retried(self, customer):
+        queued = send_portal_email(customer, actor=AGENT)
+        with pytest.raises(ActionNotAllowed):
+            retry_email(queued.outbox_id, actor=AGENT)
+        with pytest.raises(OutboxEmailNotFound):
+            retry_email(9999, actor=AGENT)
+
+    def test_list_shows_every_customer_or_one(self, customer):
+        from store.customers import add_customer
+        other = add_customer(name="Other", primary_email="o@x.com", actor=AGENT).reference
+        send_portal_email(customer, actor=AGENT)
+        send_portal_email(other, actor=AGENT)
+        assert len(list_outbox()) == 2
+        assert [e.customer_reference for e in list_outbox(reference=other)] == [other]
+        assert list_outbox(reference=other)[0].to == ("o@x.com",)
+
+
+class TestActivity:
+    def test_every_change_and_email_is_recorded_with_who_what_and_from_to(self, customer):
+        """Rule 8: the log tells the whole story, newest first."""
+        from store.portal import delete_username, set_username
+        v = set_username(customer, "ada", expected_version=1, actor="alice").version
+        v = set_username(customer, "countess", expected_version=v, actor="bob").version
+        send_portal_email(customer, actor="bob")
+        delete_username(customer, expected_version=v, actor="carol")
+        log = [(e.actor, e.action, e.old_value, e.new_value) for e in list_activity(customer)]
+        assert log == [
+            ("carol", "username deleted", "countess", None),
+            ("bob", "email queued", None, None),
+            ("bob", "username changed", "ada", "countess"),
+            ("alice", "username set", None, "ada"),
+            ("alice", "customer created", None, None),
+        ]
