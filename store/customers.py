@@ -7,9 +7,9 @@ import uuid
 from peewee import IntegrityError, JOIN, ModelSelect
 
 from . import activity, clock
-from .addresses import parse_primary_email, require_valid
+from .addresses import MAX_FIELD_LENGTH, parse_primary_email, require_valid
 from .db import is_postgres, write
-from .errors import CustomerNotFound, InvalidInput, StaleEdit
+from .errors import CustomerNotFound, InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .models import Customer, PortalLogin
 from .usernames import username_key
 from .values import CustomerDetail, CustomerSummary, NewCustomer, PortalState, SearchPage
@@ -92,8 +92,9 @@ def add_customer(
     field = (primary_email or "").strip()
     if strict_email:
         require_valid(field)
-    elif any(ch in field for ch in "\r\n\0"):
-        raise InvalidInput("The Primary Email Address can't contain line breaks.", field="primary_email")
+    elif len(field) > MAX_FIELD_LENGTH or any(ch in field for ch in "\r\n\0"):
+        raise InvalidPrimaryEmail(
+            f"The Primary Email Address can't have line breaks or more than {MAX_FIELD_LENGTH} characters.")
     parsed = parse_primary_email(field)
     settings = get_settings()
     now = clock.now()

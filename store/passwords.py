@@ -56,6 +56,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; always spends one Argon2 verification."""
+    if len(password) > MAX_LENGTH:
+        password_hash = None  # no stored password is that long; don't hash megabytes
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):

@@ -5,6 +5,7 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
+from peewee import IntegrityError
 
 from . import activity
 from .db import write
@@ -35,8 +36,11 @@ _FALSE = {"off", "false", "no", "0"}
 def _row() -> AccountSetting:
     row = AccountSetting.get_or_none(AccountSetting.id == 1)
     if row is None:
-        with write():
-            row = AccountSetting.get_or_none(AccountSetting.id == 1) or AccountSetting.create(id=1, **_DEFAULTS)
+        try:
+            with write():
+                row = AccountSetting.create(id=1, **_DEFAULTS)
+        except IntegrityError:  # another process created it first
+            row = AccountSetting.get_by_id(1)
     return row
 
 

@@ -246,3 +246,19 @@ class TestCustomers:
         second = find_customers("customer", limit=5, offset=5)
         assert len(first.customers) == 5 and first.has_more
         assert len(second.customers) == 2 and not second.has_more
+
+
+class TestImportedData:
+    def test_an_unusable_address_from_the_billing_system_is_kept_but_disables_email(self, store_db):
+        """Imported customers may carry a broken field: kept as typed, the actions say why they're off."""
+        ref = add_customer(name="Imported", primary_email="nobody@nowhere", actor=AGENT, strict_email=False).reference
+        view = portal_view(ref)
+        assert get_customer(ref).primary_email == "nobody@nowhere"
+        assert not view.can_send and "not a valid email address" in view.email_blocked_reason
+
+    @pytest.mark.parametrize("field", ["a@x.com\r\nBcc: evil@y.com", "a@x.com " * 300])
+    def test_line_breaks_and_over_long_fields_are_refused_even_on_import(self, store_db, field):
+        from store.errors import InvalidPrimaryEmail
+        with pytest.raises(InvalidPrimaryEmail):
+            add_customer(name="Imported", primary_email=field, actor=AGENT, strict_email=False)
+        assert count("customer") == 0

@@ -206,3 +206,11 @@ class TestSignIn:
         set_username(customer, "ada", expected_version=1, actor=AGENT)
         with pytest.raises(InvalidLogin):
             authenticate("ada", "")
+
+
+def test_a_megabyte_password_is_refused_at_sign_in_without_hashing_it(customer):
+    from store.errors import InvalidLogin
+    grant = open_link(_send(customer), LinkPurpose.setup)
+    complete_link(grant, username="ada", password=GOOD_PASSWORD)
+    with pytest.raises(InvalidLogin):
+        authenticate("ada", GOOD_PASSWORD + "x" * 1_000_000)
