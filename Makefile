@@ -26,5 +26,9 @@ test: $(STAMP)
 screenshots: $(STAMP)
 	$(BIN)/python -m tui.screenshots screenshots
 
+# Each script under bench/ prints its figures; bench/RESULTS.md records them.
+bench: $(STAMP)
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
 clean:
 	rm -rf $(VENV) .demo .pytest_cache
