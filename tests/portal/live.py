@@ -1,0 +1,62 @@
+"""`portal-console serve` as a real process on a loopback port, for the real-server tests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(database_url: str, folder: Path, port: int, *, timeout: float = 20.0) -> LiveServer:
+    """Start the portal on 127.0.0.1:port against the database; wait until it answers."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATABASE_URL=database_url, PORTAL_MAILDIR=str(folder / "maildir"), PYTHONUNBUFFERED="1")
+    log_path = folder / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+        )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"portal-console serve exited with {process.returncode}:\n{server.log()}")
+        try:
+            httpx.get(server.base_url + "/static/portal.css", timeout=1.0)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop_server(server)
+    raise RuntimeError(f"portal-console serve did not answer within {timeout} s:\n{server.log()}")
+
+
+def stop_server(server: LiveServer) -> None:
+    """Stop the process this test started (SIGTERM, then SIGKILL if it hangs)."""
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
