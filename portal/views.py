@@ -223,7 +223,12 @@ async def open_reset_link(request: Request) -> Response:
 
 async def _open(request: Request, purpose: LinkPurpose) -> Response:
     """Use the link (store rule), keep the grant in the session, and move to a URL without
-    the token, so that the token is in no form, history entry or later request."""
+    the token, so that the token is in no form, history entry or later request.
+
+    A HEAD request (link checkers, some mail scanners) is answered without touching the
+    link: only a real open may use it up."""
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type="text/html")
     try:
         grant = await in_thread(open_link, request.path_params["token"], purpose)
     except LinkUnusable:

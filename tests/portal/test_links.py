@@ -50,6 +50,11 @@ class TestSetupLink:
         landed = text_of(make_client().get(setup_link).text)
         assert NEUTRAL in landed and "Sign in" in landed
 
+    def test_a_head_request_does_not_use_the_link(self, client, setup_link):
+        """Link checkers send HEAD; only a real open uses the link up."""
+        assert client.head(setup_link).status_code == 200
+        assert client.get(setup_link, follow_redirects=False).headers["location"] == "/setup"
+
     def test_choosing_username_and_password_signs_the_customer_in(self, client, customer, setup_link):
         client.get(setup_link)
         done = choose(client, "/setup", "ada.lovelace")
@@ -214,6 +219,19 @@ class TestResetLink:
         assert sign_in(client, "ada", GOOD_PASSWORD).status_code == 400
         assert sign_in(client, "ada", OTHER_PASSWORD).status_code == 303
         assert_neutral_redirect(client.get(reset, follow_redirects=False), reset)
+
+    def test_a_new_password_ends_sessions_signed_in_with_the_old_one(self, client, make_client, customer,
+                                                                      setup_link, fixed_clock):
+        """Someone signed in elsewhere with the old password is signed out by a reset."""
+        self._active(client, setup_link)
+        elsewhere = make_client()
+        assert sign_in(elsewhere, "ada", GOOD_PASSWORD).status_code == 303
+        fixed_clock.advance(timedelta(minutes=5))
+        reset = path_of(link_of(send_portal_email(customer, actor=AGENT).outbox_id))
+        client.get(reset)
+        choose(client, "/reset", None, password=OTHER_PASSWORD)
+        assert "You are signed in as ada" in text_of(client.get("/").text)
+        assert "so you were signed out" in text_of(elsewhere.get("/").text)
 
     def test_a_reset_link_for_a_customer_without_username_asks_for_one(self, client, customer):
         """The Create Credential prompt by address sends a reset link; it sets a username too."""

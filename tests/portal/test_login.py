@@ -61,6 +61,18 @@ class TestLoginPage:
         assert answer.status_code == 400
         assert "can't contain line breaks or control characters" in text_of(answer.text)
 
+    def test_over_long_fields_get_the_neutral_message_not_an_error(self, client, customer):
+        """Megabyte-ish usernames and passwords are refused quickly, never hashed, never a 500."""
+        _activate(customer)
+        answer = sign_in(client, "a" * 5000, "p" * 5000)
+        assert answer.status_code == 400 and "That username and password do not match." in text_of(answer.text)
+
+    def test_a_login_body_that_is_not_utf8_gets_a_clear_message(self, client):
+        client.get("/")
+        answer = client.post("/login", content=b"username=ada&password=%E9t%E9",
+                             headers={"content-type": "application/x-www-form-urlencoded"})
+        assert answer.status_code == 400 and "not UTF-8 text" in text_of(answer.text)
+
     def test_sign_out_ends_the_session(self, client, customer):
         _activate(customer)
         sign_in(client, "ada", GOOD_PASSWORD)
