@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import views
+from . import account, links, pages, prompts
 from .ratelimit import Limits, RateLimiter
 from .security import Guard
 from .sessions import SESSION_SECONDS
@@ -47,23 +47,23 @@ def create_app(secret_key: str | None = None, *, https: bool = False, limits: Li
         secret_key = secrets.token_urlsafe(48)
         log.warning("PORTAL_SECRET_KEY is not set: using a random key, so portal sessions won't survive a restart.")
     routes = [
-        Route("/", views.home, methods=["GET"]),
-        Route("/login", views.login, methods=["POST"]),
-        Route("/logout", views.logout, methods=["POST"]),
-        Route("/setup", views.setup_form, methods=["GET", "POST"]),
-        Route("/reset", views.reset_form, methods=["GET", "POST"]),
-        Route("/setup/{token:path}", views.open_setup_link, methods=["GET"]),
-        Route("/reset/{token:path}", views.open_reset_link, methods=["GET"]),
-        *(Route(f"/{slug}", views.prompt_view(slug), methods=["GET", "POST"]) for slug in views.PROMPTS),
+        Route("/", account.home, methods=["GET"]),
+        Route("/login", account.login, methods=["POST"]),
+        Route("/logout", account.logout, methods=["POST"]),
+        Route("/setup", links.setup_form, methods=["GET", "POST"]),
+        Route("/reset", links.reset_form, methods=["GET", "POST"]),
+        Route("/setup/{token:path}", links.open_setup_link, methods=["GET"]),
+        Route("/reset/{token:path}", links.open_reset_link, methods=["GET"]),
+        *(Route(f"/{slug}", prompts.prompt_view(slug), methods=["GET", "POST"]) for slug in prompts.PROMPTS),
         Mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
     middleware = [
-        Middleware(Guard, https=https, error_page=views.error_page),
+        Middleware(Guard, https=https, error_page=pages.error_page),
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
                    max_age=SESSION_SECONDS, same_site="lax", https_only=https),
     ]
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan,
-                    exception_handlers={HTTPException: views.http_error})
+                    exception_handlers={HTTPException: pages.http_error})
     app.state.limits = limits or Limits()
     app.state.limiter = RateLimiter()
     app.state.prompt_seconds = prompt_seconds

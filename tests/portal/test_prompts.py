@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from portal.ratelimit import Limit, Limits
-from portal.views import PROMPT_SENT
+from portal.prompts import PROMPT_SENT
 from store.portal import set_username
 from store.settings import update_setting
 

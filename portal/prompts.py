@@ -1,0 +1,97 @@
+"""The Forgot Password and Create Credential prompts of the login page."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from store.portal import request_password_reset
+
+from .forms import FormError, has_control_characters, read_form
+from .logs import redact
+from .pages import blocked, client_ip, csrf_refused, page, too_many
+from .security import csrf_ok
+
+log = logging.getLogger("portal")
+
+# The two prompts of the login page: path -> (name as the source document says it, what it is for).
+PROMPTS = {
+    "forgot-password": ("Forgot Password", "Enter your username or the email address we have on file. "
+                        "We will email you a link to choose a new password."),
+    "create-credential": ("Create Credential", "Enter the email address we have on file (or your username, "
+                          "if you have one). We will email you a link to set up your username and password."),
+}
+PROMPT_SENT = ("If that matches a customer account with portal access by email, we have sent an email "
+               "to the account's email addresses. It can take a few minutes to arrive; its link works once.")
+MAX_IDENTIFIER = 320
+
+
+def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
+    """GET and POST of one prompt."""
+    name, intro = PROMPTS[slug]
+
+    def prompt_page(request: Request, *, status: int = 200, error: str | None = None,
+                    identifier: str = "") -> Response:
+        return page(request, "prompt.html", status=status, title=name, intro=intro, action=f"/{slug}",
+                    error=error, identifier=identifier)
+
+    async def view(request: Request) -> Response:
+        if request.method == "GET":
+            return prompt_page(request)
+        try:
+            form = await read_form(request)
+        except FormError as error:
+            return prompt_page(request, status=error.status, error=error.message)
+        if not csrf_ok(request, form):
+            return csrf_refused(request, f"/{slug}")
+        identifier = form.get("identifier", "").strip()
+        if not identifier:
+            return prompt_page(request, status=400, error="Enter your username or email address.")
+        if len(identifier) > MAX_IDENTIFIER:
+            return prompt_page(request, status=400,
+                               error=f"A username or email address has at most {MAX_IDENTIFIER} characters.")
+        if has_control_characters(identifier):
+            return prompt_page(request, status=400, identifier="",
+                               error="A username or email address can't contain line breaks or control characters.")
+        limits, limiter = request.app.state.limits, request.app.state.limiter
+        keys = [(f"prompt-ip:{client_ip(request)}", limits.prompt_per_ip),
+                (f"prompt-id:{identifier.casefold()}", limits.prompt_per_identifier)]
+        wait = blocked(limiter, keys)
+        if wait is not None:
+            return too_many(request, wait, f"/{slug}")
+        for key, limit in keys:
+            limiter.record(key, limit)
+        await answer_in_fixed_time(request, functools.partial(request_password_reset, identifier, prompt=name))
+        return page(request, "prompt_sent.html", title=name, message=PROMPT_SENT)
+
+    return view
+
+
+async def answer_in_fixed_time(request: Request, work: Callable[[], None]) -> None:
+    """Run the prompt's work in a thread and return after the same fixed time whether it
+    found a customer or not: waiting at most that long, never less. Work still running
+    at the deadline finishes in the background (the app waits for it at shutdown)."""
+    seconds: float = request.app.state.prompt_seconds
+    tasks: set[asyncio.Future] = request.app.state.prompt_tasks
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    task = asyncio.ensure_future(run_in_threadpool(work))
+    tasks.add(task)
+    task.add_done_callback(lambda done: _prompt_finished(tasks, done))
+    await asyncio.wait({task}, timeout=seconds)
+    remaining = deadline - loop.time()
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+
+
+def _prompt_finished(tasks: set[asyncio.Future], task: asyncio.Future) -> None:
+    tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        error = task.exception()
+        log.error("A prompt's password reset request failed: %s: %s", type(error).__name__,
+                  redact(str(error)).splitlines()[0] if str(error) else "")
