@@ -29,12 +29,14 @@ from store.settings import update_setting  # noqa: E402
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def start_server(url: str, folder: Path, port: int) -> subprocess.Popen:
+    """`portal-console serve` on the port, once it answers."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(PORTAL_DATABASE_URL=url, PORTAL_MAILDIR=str(folder / "maildir"),
                PORTAL_SECRET_KEY="bench-secret-key")
@@ -95,12 +97,14 @@ async def load(base: str, paths: list[str], *, concurrency: int, seconds: float,
 
 
 def report(name: str, done: int, elapsed: float, latencies: list[float]) -> None:
+    """Print one phase's figures on one line."""
     cuts = statistics.quantiles(latencies, n=100)
     print(f"{name:34} {done:6d} requests in {elapsed:5.1f} s  {done / elapsed:7.1f} req/s  "
           f"p50 {cuts[49] * 1000:6.1f} ms  p95 {cuts[94] * 1000:6.1f} ms")
 
 
 def main() -> int:
+    """Run the three bounded phases and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per phase (default 2000)")
     parser.add_argument("--links", type=int, default=1000, help="fresh links to open (default 1000)")

@@ -28,6 +28,7 @@ def _login_state(reference: str) -> tuple[str | None, datetime | None]:
 
 
 async def start_session(request: Request, who: SignedInCustomer) -> None:
+    """Sign the customer in on this browser, with a fresh CSRF token."""
     _, password_set_at = await in_thread(_login_state, who.reference)
     sign_in(request, who, password_set_at)
     rotate_csrf(request)
@@ -35,6 +36,7 @@ async def start_session(request: Request, who: SignedInCustomer) -> None:
 
 def login_page(request: Request, *, status: int = 200, note: str | None = None, error: str | None = None,
                username: str = "") -> Response:
+    """The main login page, with a note, an error, and the username typed kept."""
     return page(request, "login.html", status=status, title="Sign in", note=note, error=error,
                 username=username)
 

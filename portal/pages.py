@@ -66,10 +66,12 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 def redirect(url: str) -> RedirectResponse:
+    """303 See Other: after a form or a link, the browser GETs the next page."""
     return RedirectResponse(url, status_code=303)
 
 
 def client_ip(request: Request) -> str:
+    """The client's address (uvicorn has applied X-Forwarded-For from a local proxy)."""
     return request.client.host if request.client else "unknown"
 
 
@@ -88,6 +90,7 @@ async def hashing(request: Request, fn: Callable[..., Any], *args: Any, **kwargs
 
 
 def csrf_refused(request: Request, back: str) -> Response:
+    """403: the form had no or a wrong CSRF token; nothing was done."""
     return message_page(request, 403, "This form has expired",
                         "This form has expired or was not sent from this site, so nothing was changed. "
                         "Go back, reload the page and try again.", back=back)
@@ -100,6 +103,7 @@ def blocked(limiter: RateLimiter, keys: list[tuple[str, Limit]]) -> timedelta | 
 
 
 def too_many(request: Request, wait: timedelta, back: str) -> Response:
+    """429 with the wait in whole minutes and Retry-After."""
     seconds = max(1, int(wait.total_seconds()) + 1)
     return message_page(request, 429, "Too many attempts",
                         f"Too many attempts, try again in {minutes_text(wait)}.", back=back,

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from store.portal import request_password_reset
+from store.usernames import username_key
 
 from .forms import FormError, has_control_characters, read_form
 from .logs import redact
@@ -37,10 +38,12 @@ def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
 
     def prompt_page(request: Request, *, status: int = 200, error: str | None = None,
                     identifier: str = "") -> Response:
+        """The prompt's form, with an error and what was typed kept."""
         return page(request, "prompt.html", status=status, title=name, intro=intro, action=f"/{slug}",
                     error=error, identifier=identifier)
 
     async def view(request: Request) -> Response:
+        """GET shows the form; POST checks it, counts it, and answers the same in the same time."""
         if request.method == "GET":
             return prompt_page(request)
         try:
@@ -60,7 +63,7 @@ def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
                                error="A username or email address can't contain line breaks or control characters.")
         limits, limiter = request.app.state.limits, request.app.state.limiter
         keys = [(f"prompt-ip:{client_ip(request)}", limits.prompt_per_ip),
-                (f"prompt-id:{identifier.casefold()}", limits.prompt_per_identifier)]
+                (f"prompt-id:{username_key(identifier)}", limits.prompt_per_identifier)]
         wait = blocked(limiter, keys)
         if wait is not None:
             return too_many(request, wait, f"/{slug}")

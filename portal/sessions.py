@@ -44,6 +44,7 @@ def grant_is_stale(grant: LinkGrant) -> bool:
 
 
 def drop_grant(request: Request) -> None:
+    """Forget the opened link: its form is done or closed."""
     request.session.pop("grant", None)
 
 

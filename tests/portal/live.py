@@ -13,6 +13,7 @@ import httpx
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -20,11 +21,14 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
+    """A running `portal-console serve` process and where its log goes."""
+
     base_url: str
     process: subprocess.Popen
     log_path: Path
 
     def log(self) -> str:
+        """Everything the server logged so far."""
         return self.log_path.read_text(errors="replace")
 
 

@@ -101,3 +101,31 @@ class TestTokenFreeLogs:
     def test_every_log_handler_has_the_filter(self):
         config = log_config()
         assert all(h["filters"] == ["redact"] for h in config["handlers"].values())
+
+
+class TestUnexpectedFailure:
+    async def test_an_unexpected_error_gets_the_500_page_with_the_headers(self):
+        """Whatever fails below the Guard, the customer reads a page, and the headers stay on."""
+        from portal.pages import error_page
+        from portal.security import Guard
+
+        async def failing_app(scope, receive, send):
+            raise RuntimeError("boom /setup/q1Xk7b3Zr0VwYc9-Nf2Hs_ELtPa6UmJdGiRoK8yW4eT")
+
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/setup", "raw_path": b"/setup", "query_string": b"",
+                 "headers": [], "scheme": "http", "server": ("testserver", 80), "client": ("127.0.0.1", 1),
+                 "root_path": "", "http_version": "1.1", "app": None}
+        await Guard(failing_app, error_page=error_page)(scope, receive, send)
+        start = sent[0]
+        headers = {k.decode(): v.decode() for k, v in start["headers"]}
+        assert start["status"] == 500 and headers["x-frame-options"] == "DENY"
+        body = b"".join(m.get("body", b"") for m in sent[1:]).decode()
+        assert "Something went wrong on our side." in body and "boom" not in body
