@@ -78,22 +78,30 @@ def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
 async def answer_in_fixed_time(request: Request, work: Callable[[], None]) -> None:
     """Run the prompt's work in a thread and return after the same fixed time whether it
     found a customer or not: waiting at most that long, never less. Work still running
-    at the deadline finishes in the background (the app waits for it at shutdown)."""
+    at the deadline finishes in the background (the app waits for it at shutdown).
+
+    Work that failed by the deadline (the database is down) raises here, so the customer
+    gets the error page instead of a false "sent"; a failure says nothing about a match,
+    because matched and unmatched requests both read the database."""
     seconds: float = request.app.state.prompt_seconds
     tasks: set[asyncio.Future] = request.app.state.prompt_tasks
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     task = asyncio.ensure_future(run_in_threadpool(work))
     tasks.add(task)
-    task.add_done_callback(lambda done: _prompt_finished(tasks, done))
+    task.add_done_callback(tasks.discard)
     await asyncio.wait({task}, timeout=seconds)
     remaining = deadline - loop.time()
     if remaining > 0:
         await asyncio.sleep(remaining)
+    if task.done():
+        task.result()
+    else:
+        task.add_done_callback(_log_late_failure)
 
 
-def _prompt_finished(tasks: set[asyncio.Future], task: asyncio.Future) -> None:
-    tasks.discard(task)
+def _log_late_failure(task: asyncio.Future) -> None:
+    """Nobody waits for work that outlived its request: say in the log when it failed."""
     if not task.cancelled() and task.exception() is not None:
         error = task.exception()
         log.error("A prompt's password reset request failed: %s: %s", type(error).__name__,

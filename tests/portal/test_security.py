@@ -10,7 +10,7 @@ from portal.app import create_app
 from portal.logs import RedactTokens, log_config, redact
 from store import db
 
-from .conftest import sign_in, text_of
+from .conftest import csrf_of, sign_in, text_of
 
 EXPECTED = {
     "x-frame-options": "DENY",
@@ -69,6 +69,12 @@ class TestDatabaseDown:
         assert answer.status_code == 503
         assert "can't reach its database right now. Nothing was changed" in text_of(answer.text)
         assert_secure_headers(answer)
+
+    def test_a_prompt_with_the_database_down_does_not_claim_an_email_was_sent(self, client, store_db):
+        page = client.get("/forgot-password")
+        db.database.initialize(SqliteDatabase("/proc/no-such-dir/portal.db"))
+        answer = client.post("/forgot-password", data={"csrf_token": csrf_of(page.text), "identifier": "ada"})
+        assert answer.status_code == 503 and "we have sent" not in answer.text
 
 
 class TestSecretKey:
