@@ -9,7 +9,7 @@ from store.portal import complete_link, open_link
 from store.values import LinkGrant, LinkPurpose
 
 from .account import start_session
-from .forms import FormError, read_form
+from .forms import FormError, has_control_characters, read_form
 from .pages import NOTES, csrf_refused, hashing, in_thread, page, redirect
 from .security import csrf_ok
 from .sessions import current_grant, drop_grant, grant_is_stale, keep_grant
@@ -45,6 +45,8 @@ def credentials_page(request: Request, grant: LinkGrant, *, status: int = 200, u
                      errors: dict[str, str] | None = None) -> Response:
     """The form where the customer chooses a username (when needed) and a password."""
     setup = grant.purpose is LinkPurpose.setup
+    if username is not None and has_control_characters(username):
+        username = ""  # never echo line breaks back into the field; the message says why
     return page(
         request, "credentials.html", status=status,
         title="Set up your portal login" if setup else "Choose a new password",

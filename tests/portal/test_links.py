@@ -117,6 +117,7 @@ class TestSetupLink:
         client.get(setup_link)
         answer = choose(client, "/setup", "ada\nBcc: x@evil.example")
         assert answer.status_code == 400 and "line breaks or control characters" in text_of(answer.text)
+        assert "evil" not in answer.text
 
     def test_a_body_that_is_not_utf8_gets_a_clear_message(self, client, customer, setup_link):
         client.get(setup_link)
