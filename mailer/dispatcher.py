@@ -1,0 +1,258 @@
+"""The outbox dispatcher: claims due rows in batches, sends them over one transport
+connection, and records every outcome through the service layer (store/outbox.py).
+
+Database work (Peewee, blocking) runs on one thread of its own, so it never blocks the
+event loop and the dispatcher has one database connection. While a batch is being sent,
+that thread records the previous batch's outcomes and claims the next batch.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from functools import partial
+from typing import Any, Callable, Sequence
+
+from store import clock, db
+from store.config import Config
+from store.outbox import (
+    Claim, Failed, Outcome, Retry, RetryPolicy, Sent, claim_due, record_outcomes, release_claims, renew_claims,
+)
+
+from .message import UnsendableMessage, build_message
+from .transport import Transport, TransportUnavailable, transport_for
+
+log = logging.getLogger("mailer")
+
+BATCH_SIZE = 100
+
+
+@dataclass(frozen=True)
+class DispatchReport:
+    """What one pass did, in counts."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    # Claimed but given back unsent because the dispatcher was stopping.
+    released: int = 0
+    # Taken back from a dispatcher whose lease had passed.
+    taken_back: int = 0
+    # Sent or failed, but the claim had already been taken back by another dispatcher.
+    lost_claims: int = 0
+
+    def __add__(self, other: DispatchReport) -> DispatchReport:
+        return DispatchReport(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
+
+    def summary(self) -> str:
+        """One line for logs and `portal-console mailer --once`."""
+        parts = [f"{self.sent} sent", f"{self.retried} to retry", f"{self.failed} failed"]
+        for name in ("released", "taken_back", "lost_claims"):
+            if getattr(self, name):
+                parts.append(f"{getattr(self, name)} {name.replace('_', ' ')}")
+        return ", ".join(parts)
+
+
+def dispatcher_name() -> str:
+    """Who claims a row: host, process and a random part (two dispatchers in one process differ)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def _tally(outcomes: Sequence[Outcome]) -> DispatchReport:
+    return DispatchReport(
+        sent=sum(isinstance(o, Sent) for o in outcomes),
+        retried=sum(isinstance(o, Retry) for o in outcomes),
+        failed=sum(isinstance(o, Failed) for o in outcomes),
+    )
+
+
+class Dispatcher:
+    """Sends due outbox rows. One instance = one claimer name, one database connection,
+    one transport connection at a time."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        name: str | None = None,
+        batch_size: int = BATCH_SIZE,
+        retry_policy: RetryPolicy = RetryPolicy(),
+        lease_seconds: float | None = None,
+        transport: Transport | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.name = name or dispatcher_name()
+        self.batch_size = batch_size
+        self.retry_policy = retry_policy
+        self.lease_seconds = lease_seconds if lease_seconds is not None else config.mailer_lease_seconds
+        self.transport = transport or transport_for(config)
+        self._rng = rng or random.Random()
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailer-db")
+        # On stop, how long the message on the wire may take before it is cancelled.
+        self.stop_grace = 5.0
+
+    async def _store(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a service-layer call on the dispatcher's database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, partial(function, *args, **kwargs))
+
+    def _claim(self) -> asyncio.Future:
+        return asyncio.ensure_future(
+            self._store(claim_due, self.name, limit=self.batch_size, lease_seconds=self.lease_seconds))
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> DispatchReport:
+        """Send every due email, batch after batch, until none is due (or ``stop`` is set)."""
+        report = DispatchReport()
+        held: set[int] = set()
+        unrecorded: list[Outcome] = []
+        recording: asyncio.Future | None = None
+        next_claim: asyncio.Future | None = self._claim()
+        try:
+            while next_claim is not None:
+                claim: Claim = await next_claim
+                next_claim = None
+                held.update(e.id for e in claim.emails)
+                report += DispatchReport(claimed=len(claim.emails) + claim.failed_before_send,
+                                         failed=claim.failed_before_send, taken_back=claim.taken_back)
+                if not claim.emails and not claim.failed_before_send:
+                    break
+                if stop is not None and stop.is_set():
+                    break
+                # Claim the next batch on the database thread while this one is sent.
+                next_claim = self._claim()
+                await self._send_batch(claim, unrecorded, stop)
+                if recording is not None:
+                    report += await recording
+                recording = asyncio.ensure_future(self._record(list(unrecorded), held))
+                unrecorded.clear()
+        finally:
+            report += await self._wind_down(recording, next_claim, unrecorded, held)
+            await self.transport.close()
+        return report
+
+    async def _record(self, outcomes: list[Outcome], held: set[int]) -> DispatchReport:
+        still_held = await self._store(record_outcomes, outcomes, self.name, self.retry_policy, self._rng)
+        held.difference_update(o.email_id for o in outcomes)
+        lost = len(outcomes) - still_held
+        if lost:
+            log.warning("%s: %d email(s) were finished after their claim was taken back", self.name, lost)
+        return _tally(outcomes) + DispatchReport(lost_claims=lost)
+
+    async def _wind_down(self, recording: asyncio.Future | None, next_claim: asyncio.Future | None,
+                         unrecorded: list[Outcome], held: set[int]) -> DispatchReport:
+        """Whatever happened: record what was done, give back what was claimed and not done."""
+        report = DispatchReport()
+        try:
+            if recording is not None:
+                report += await recording
+            if next_claim is not None:
+                claim: Claim = await next_claim
+                held.update(e.id for e in claim.emails)
+                report += DispatchReport(claimed=len(claim.emails) + claim.failed_before_send,
+                                         failed=claim.failed_before_send, taken_back=claim.taken_back)
+            if unrecorded:
+                report += await self._record(list(unrecorded), held)
+            if held:
+                released = await self._store(release_claims, sorted(held), self.name)
+                report += DispatchReport(released=released)
+                held.clear()
+        except Exception:
+            # The database is gone: the claims stay, and the lease gives them to the next dispatcher.
+            log.exception("%s: could not record or release %d claimed email(s); the lease will free them",
+                          self.name, len(held))
+        return report
+
+    async def _send_batch(self, claim: Claim, outcomes: list[Outcome], stop: asyncio.Event | None) -> None:
+        """Send each claimed email over the transport; outcomes are appended as they come."""
+        started = time.monotonic()
+        emails = list(claim.emails)
+        for index, email in enumerate(emails):
+            if stop is not None and stop.is_set():
+                return
+            if time.monotonic() - started > self.lease_seconds / 3:
+                # A slow relay: keep the lease of the rest of the batch so no one takes them over.
+                kept = await self._store(renew_claims, [e.id for e in emails[index:]], self.name)
+                started = time.monotonic()
+                if email.id not in kept:
+                    continue
+            try:
+                message = build_message(email, claim.settings, clock.now())
+            except UnsendableMessage as error:
+                outcomes.append(Failed(email.id, str(error)))
+                continue
+            try:
+                outcomes.append(await self.transport.send(message))
+            except TransportUnavailable as error:
+                log.warning("%s: %s", self.name, error)
+                outcomes.extend(Retry(e.id, str(error)) for e in emails[index:])
+                return
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """Dispatch until ``stop`` is set, waiting the poll interval between passes.
+
+        Errors (the database locked or gone, a relay misbehaving) are logged and the next
+        pass tries again. On stop the message on the wire gets ``stop_grace`` seconds to finish;
+        then it is cancelled and every unfinished claim goes back to the queue.
+        """
+        worker = asyncio.ensure_future(self._loop(stop))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not worker.done():
+                done, _ = await asyncio.wait({worker}, timeout=self.stop_grace)
+                if not done:
+                    worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+        finally:
+            stopping.cancel()
+            if not worker.done():
+                worker.cancel()
+                await asyncio.gather(worker, return_exceptions=True)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.run_once(stop)
+                if report.claimed or report.taken_back:
+                    log.info("%s: %s", self.name, report.summary())
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.error("%s: dispatch pass failed, trying again in %g s: %s",
+                          self.name, self.config.mailer_poll_seconds, error)
+                await self._reset_database()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.config.mailer_poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _reset_database(self) -> None:
+        """Drop the thread's connection so the next pass opens a fresh one."""
+        try:
+            await self._store(db.close)
+        except Exception:
+            log.debug("closing a broken database connection failed", exc_info=True)
+
+    async def close(self) -> None:
+        """Close the transport and the database thread's connection."""
+        try:
+            await self.transport.close()
+            await self._store(db.close)
+        finally:
+            self._db.shutdown(wait=True)
+
+
+async def dispatch_once(config: Config, **options: Any) -> DispatchReport:
+    """One pass: send everything due now, then close. ``options`` go to Dispatcher."""
+    dispatcher = Dispatcher(config, **options)
+    try:
+        return await dispatcher.run_once()
+    finally:
+        await dispatcher.close()
