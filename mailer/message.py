@@ -100,8 +100,9 @@ def _encoded(text: str) -> str:
 
 def _body(text: str) -> str:
     """Quoted-printable with CRLF lines: 7-bit safe for every relay."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n")
-    return quoprimime.body_encode(lines.replace("\n", _CRLF), maxlinelen=76, eol=_CRLF)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", _CRLF)
+    # quoprimime works on octets held in a str: UTF-8 bytes, one character each (as email.charset does).
+    return quoprimime.body_encode(lines.encode("utf-8").decode("latin-1"), maxlinelen=76, eol=_CRLF)
 
 
 def build_message(email: ClaimedEmail, settings: AccountSettings, now: datetime) -> OutgoingMessage:
