@@ -34,6 +34,9 @@ _env = Environment(
 # control characters, one @. The store validated it; this guards rows edited by hand.
 _ADDRESS = re.compile(r"^[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+@[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+$")
 _CRLF = "\r\n"
+# RFC 5322 allows 998 octets a line; leave room for the header's name.
+_PLAIN_HEADER_MAX = 900
+_PLAIN_LINE_MAX = 998
 
 
 class UnsendableMessage(ValueError):
@@ -80,7 +83,7 @@ def render(email: ClaimedEmail, settings: AccountSettings) -> RenderedEmail:
 
 
 def _header_value(value: str, what: str) -> str:
-    if any(not ch.isprintable() for ch in value):
+    if not value.isprintable():
         raise UnsendableMessage(f"The {what} holds a line break or a control character; not sent.")
     return value
 
@@ -93,16 +96,22 @@ def _address(value: str, what: str) -> str:
 
 
 def _encoded(text: str) -> str:
-    """A header value as RFC 2047 words where needed, folded at 76 characters."""
+    """A header value as is when it is short ASCII, else as RFC 2047 words folded at 76 characters."""
+    if text.isascii() and len(text) <= _PLAIN_HEADER_MAX:
+        return text
     charset = "us-ascii" if text.isascii() else "utf-8"
     return Header(text, charset).encode(maxlinelen=76, linesep=_CRLF)
 
 
-def _body(text: str) -> str:
-    """Quoted-printable with CRLF lines: 7-bit safe for every relay."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", _CRLF)
+def _body(text: str) -> tuple[str, str]:
+    """The part's Content-Transfer-Encoding and body: 7bit when the text allows it (the
+    templates' usual case, and free), else quoted-printable. Lines end in CRLF."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if text.isascii() and max(map(len, lines)) <= _PLAIN_LINE_MAX:
+        return "7bit", _CRLF.join(lines)
     # quoprimime works on octets held in a str: UTF-8 bytes, one character each (as email.charset does).
-    return quoprimime.body_encode(lines.encode("utf-8").decode("latin-1"), maxlinelen=76, eol=_CRLF)
+    octets = _CRLF.join(lines).encode("utf-8").decode("latin-1")
+    return "quoted-printable", quoprimime.body_encode(octets, maxlinelen=76, eol=_CRLF)
 
 
 def build_message(email: ClaimedEmail, settings: AccountSettings, now: datetime) -> OutgoingMessage:
@@ -128,11 +137,11 @@ def build_message(email: ClaimedEmail, settings: AccountSettings, now: datetime)
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
     ]
-    parts = "".join(
-        f"--{boundary}{_CRLF}Content-Type: text/{subtype}; charset=\"utf-8\"{_CRLF}"
-        f"Content-Transfer-Encoding: quoted-printable{_CRLF}{_CRLF}{_body(content)}{_CRLF}"
-        for subtype, content in (("plain", rendered.text), ("html", rendered.html))
-    )
+    parts = ""
+    for subtype, content in (("plain", rendered.text), ("html", rendered.html)):
+        encoding, body = _body(content)
+        parts += (f"--{boundary}{_CRLF}Content-Type: text/{subtype}; charset=\"utf-8\"{_CRLF}"
+                  f"Content-Transfer-Encoding: {encoding}{_CRLF}{_CRLF}{body}{_CRLF}")
     text = _CRLF.join(headers) + _CRLF + _CRLF + parts + f"--{boundary}--{_CRLF}"
     return OutgoingMessage(
         email_id=email.id, sender=sender, recipients=recipients, message_id=message_id,

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from peewee import JOIN
+from peewee import JOIN, Case
 
 from . import activity, clock
 from .customers import customer_row
 from .db import is_postgres, write
 from .errors import ActionNotAllowed, OutboxEmailNotFound
-from .models import Customer, OutboxEmail as OutboxRow, PortalLink
+from .models import ActivityEvent, Customer, OutboxEmail as OutboxRow, PortalLink
 from .settings import get_settings
 from .values import AccountSettings, EmailKind, OutboxEmail, OutboxStatus
 
@@ -210,38 +210,46 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
             attempts=OutboxRow.attempts + 1,
         ).where(OutboxRow.id.in_(ids) & (OutboxRow.status == OutboxStatus.queued.value)).execute()
         rows = (
-            OutboxRow.select(OutboxRow, Customer.reference, PortalLink.id, PortalLink.revoked_at, PortalLink.revoked_reason)
+            OutboxRow.select(
+                OutboxRow.id, OutboxRow.customer, Customer.reference, OutboxRow.customer_name, OutboxRow.kind,
+                OutboxRow.to_addresses, OutboxRow.link_url, OutboxRow.link_expires_at, OutboxRow.attempts,
+                PortalLink.id, PortalLink.revoked_reason, PortalLink.revoked_at,
+            )
             .join(Customer)
             .switch(OutboxRow)
             .join(PortalLink, JOIN.LEFT_OUTER)
             .where(OutboxRow.id.in_(ids) & (OutboxRow.claimed_by == claimer)
                    & (OutboxRow.status == OutboxStatus.sending.value))
             .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .tuples()  # plain tuples: building model instances costs more than the query
         )
         emails: list[ClaimedEmail] = []
-        dead = 0
-        for row in rows:
-            reason = _dead_link_reason(row, now)
-            if reason is not None:
-                _fail(row.id, row.customer_id, claimer, reason, EmailKind(row.kind), row.link_id)
-                dead += 1
-                continue
-            emails.append(ClaimedEmail(
-                id=row.id, customer_id=row.customer_id, customer_reference=row.customer.reference,
-                customer_name=row.customer_name, kind=EmailKind(row.kind),
-                to=tuple(json.loads(row.to_addresses)), link_url=row.link_url,
-                link_expires_at=row.link_expires_at, attempt=row.attempts,
-            ))
-        return Claim(emails=tuple(emails), settings=get_settings(), failed_before_send=dead, taken_back=taken_back)
+        events: list[tuple[int, str, str]] = []
+        for (id_, customer_id, reference, name, kind, to, url, expires, attempts,
+             link_id, revoked_reason, revoked_at) in rows:
+            email = ClaimedEmail(
+                id=id_, customer_id=customer_id, customer_reference=reference, customer_name=name,
+                kind=EmailKind(kind), to=tuple(json.loads(to)), link_url=url, link_expires_at=expires,
+                attempt=attempts,
+            )
+            reason = _dead_link_reason(link_id, revoked_at, revoked_reason, expires, now)
+            if reason is None:
+                emails.append(email)
+            else:
+                _fail(_HeldRow(id_, customer_id, email.kind, email.to, link_id, url, expires, attempts),
+                      reason, events)
+        _record_events(events)
+        return Claim(emails=tuple(emails), settings=get_settings(), failed_before_send=len(events),
+                     taken_back=taken_back)
 
 
-def _dead_link_reason(row: OutboxRow, now: datetime) -> str | None:
-    link = row.link if row.link_id is not None else None
-    if row.link_id is None or link is None:
+def _dead_link_reason(link_id: int | None, revoked_at: datetime | None, revoked_reason: str | None,
+                      expires_at: datetime, now: datetime) -> str | None:
+    if link_id is None:
         return "Not sent: its link no longer exists."
-    if link.revoked_at is not None:
-        return f"Not sent: its link was revoked before delivery ({link.revoked_reason or 'revoked'})."
-    if row.link_expires_at <= now:
+    if revoked_at is not None:
+        return f"Not sent: its link was revoked before delivery ({revoked_reason or 'revoked'})."
+    if expires_at <= now:
         return "Not sent: its link expired before it could be delivered; send the email again for a fresh link."
     return None
 
@@ -298,112 +306,144 @@ def release_claims(ids: Sequence[int], claimer: str) -> int:
         ).execute()
 
 
-def _held(email_id: int, claimer: str):
-    return ((OutboxRow.id == email_id) & (OutboxRow.claimed_by == claimer[:_CLAIMER_MAX])
-            & (OutboxRow.status == OutboxStatus.sending.value))
+def _held_by(claimer: str):
+    return (OutboxRow.claimed_by == claimer[:_CLAIMER_MAX]) & (OutboxRow.status == OutboxStatus.sending.value)
 
 
-def _row_for_event(email_id: int) -> OutboxRow:
-    return OutboxRow.select(OutboxRow.id, OutboxRow.customer, OutboxRow.kind, OutboxRow.to_addresses,
-                            OutboxRow.link, OutboxRow.link_url, OutboxRow.link_expires_at,
-                            OutboxRow.attempts).where(
-        OutboxRow.id == email_id).get()
+@dataclass(frozen=True)
+class _HeldRow:
+    id: int
+    customer_id: int
+    kind: EmailKind
+    to: tuple[str, ...]
+    link_id: int | None
+    link_url: str
+    link_expires_at: datetime
+    attempts: int
 
 
-def _mark_sent(result: Sent, claimer: str) -> bool:
-    row = _row_for_event(result.email_id)
-    refused = [address for address, _ in result.refused]
-    changed = OutboxRow.update(
+def _held_rows(ids: Sequence[int], claimer: str) -> dict[int, _HeldRow]:
+    """The rows of ``ids`` that ``claimer`` still holds, locked until the transaction ends."""
+    query = _locked(OutboxRow.select(
+        OutboxRow.id, OutboxRow.customer, OutboxRow.kind, OutboxRow.to_addresses, OutboxRow.link,
+        OutboxRow.link_url, OutboxRow.link_expires_at, OutboxRow.attempts,
+    ).where(OutboxRow.id.in_(list(ids)) & _held_by(claimer)))
+    return {
+        row.id: _HeldRow(row.id, row.customer_id, EmailKind(row.kind), tuple(json.loads(row.to_addresses)),
+                         row.link_id, row.link_url, row.link_expires_at, row.attempts)
+        for row in query
+    }
+
+
+def _record_events(events: list[tuple[int, str, str]]) -> None:
+    """Activity events (customer, action, detail) by the system, in one INSERT."""
+    if events:
+        now = clock.now()
+        ActivityEvent.insert_many([
+            dict(customer=customer_id, at=now, actor=activity.ACTOR_SYSTEM, action=action, detail=detail)
+            for customer_id, action, detail in events
+        ]).execute()
+
+
+def _mark_sent(results: list[Sent], rows: dict[int, _HeldRow], events: list[tuple[int, str, str]]) -> int:
+    """All sent rows of a batch in one UPDATE: the values differ per row, so each is a CASE on id."""
+    results = [r for r in results if r.email_id in rows]
+    if not results:
+        return 0
+
+    def per_row(values: list[object]) -> Case:
+        return Case(OutboxRow.id, [(r.email_id, v) for r, v in zip(results, values)])
+
+    refused = [[address for address, _ in r.refused] for r in results]
+    OutboxRow.update(
         status=OutboxStatus.sent.value, sent_at=clock.now(), claimed_by=None, claimed_at=None,
-        message_id=result.message_id[:300], delivered_via=_cut(result.delivered_via),
-        refused_addresses=json.dumps(refused), link_url=redact_link(row.link_url),
-        last_error=_cut("; ".join(f"{a}: {reply}" for a, reply in result.refused)) or None,
-    ).where(_held(result.email_id, claimer)).execute()
-    if not changed:
-        return False
-    to = [a for a in json.loads(row.to_addresses) if a not in refused]
-    detail = f"{EmailKind(row.kind).type_name} (email {row.id}) to {', '.join(to)}"
-    if refused:
-        detail += "; refused for " + "; ".join(f"{a}: {_cut(reply, 120)}" for a, reply in result.refused)
-    activity.record(row.customer_id, activity.ACTOR_SYSTEM, "email sent", f"{detail} ({_cut(result.delivered_via, 120)})")
-    return True
+        message_id=per_row([r.message_id[:300] for r in results]),
+        delivered_via=per_row([_cut(r.delivered_via) for r in results]),
+        refused_addresses=per_row([json.dumps(a) for a in refused]),
+        link_url=per_row([redact_link(rows[r.email_id].link_url) for r in results]),
+        last_error=per_row([_cut("; ".join(f"{a}: {reply}" for a, reply in r.refused)) or None for r in results]),
+    ).where(OutboxRow.id.in_([r.email_id for r in results])).execute()
+    for result, addresses in zip(results, refused):
+        row = rows[result.email_id]
+        to = [a for a in row.to if a not in addresses]
+        detail = f"{row.kind.type_name} (email {row.id}) to {', '.join(to)}"
+        if result.refused:
+            detail += "; refused for " + "; ".join(f"{a}: {_cut(reply, 120)}" for a, reply in result.refused)
+        events.append((row.customer_id, "email sent", f"{detail} ({_cut(result.delivered_via, 120)})"))
+    return len(results)
 
 
-def _schedule_retry(result: Retry, claimer: str, policy: RetryPolicy, rng: random.Random | None) -> bool:
-    row = _row_for_event(result.email_id)
-    kind = EmailKind(row.kind)
-    now = clock.now()
-    next_at = now + timedelta(seconds=policy.delay(row.attempts, rng))
-    if row.attempts >= policy.max_attempts:
-        return _fail(row.id, row.customer_id, claimer,
-                     f"Gave up after {row.attempts} attempts: {_cut(result.error)}", kind, row.link_id)
-    if next_at >= row.link_expires_at:
-        return _fail(row.id, row.customer_id, claimer,
-                     f"Not sent: its link expires before the next try ({_cut(result.error)}); "
-                     "send the email again for a fresh link.", kind, row.link_id)
-    changed = OutboxRow.update(
-        status=OutboxStatus.queued.value, next_attempt_at=next_at, claimed_by=None, claimed_at=None,
-        last_error=_cut(result.error),
-    ).where(_held(row.id, claimer)).execute()
-    if changed:
-        activity.record(row.customer_id, activity.ACTOR_SYSTEM, "email retry scheduled",
-                        f"{kind.type_name} (email {row.id}), attempt {row.attempts} failed: {_cut(result.error, 200)}; "
-                        f"next try at {next_at:%Y-%m-%d %H:%M:%S} UTC")
-    return bool(changed)
-
-
-def _fail(email_id: int, customer_id: int, claimer: str, error: str, kind: EmailKind, link_id: int | None) -> bool:
+def _fail(row: _HeldRow, error: str, events: list[tuple[int, str, str]]) -> None:
     """Mark a held row failed; its link is redacted and revoked (a retry mints a fresh one)."""
-    row = OutboxRow.select(OutboxRow.link_url).where(OutboxRow.id == email_id).get()
-    changed = OutboxRow.update(
+    OutboxRow.update(
         status=OutboxStatus.failed.value, claimed_by=None, claimed_at=None, last_error=_cut(error),
         link_url=redact_link(row.link_url),
-    ).where(_held(email_id, claimer)).execute()
-    if not changed:
-        return False
-    if link_id is not None:
+    ).where(OutboxRow.id == row.id).execute()
+    if row.link_id is not None:
         PortalLink.update(revoked_at=clock.now(), revoked_reason="its email was not delivered").where(
-            (PortalLink.id == link_id) & PortalLink.revoked_at.is_null()).execute()
-    activity.record(customer_id, activity.ACTOR_SYSTEM, "email failed",
-                    f"{kind.type_name} (email {email_id}): {_cut(error, 300)}")
-    return True
+            (PortalLink.id == row.link_id) & PortalLink.revoked_at.is_null()).execute()
+    events.append((row.customer_id, "email failed", f"{row.kind.type_name} (email {row.id}): {_cut(error, 300)}"))
 
 
-def _mark_failed(result: Failed, claimer: str) -> bool:
-    row = _row_for_event(result.email_id)
-    return _fail(row.id, row.customer_id, claimer, result.error, EmailKind(row.kind), row.link_id)
+def _schedule_retry(result: Retry, row: _HeldRow, policy: RetryPolicy, rng: random.Random | None,
+                    events: list[tuple[int, str, str]]) -> None:
+    next_at = clock.now() + timedelta(seconds=policy.delay(row.attempts, rng))
+    if row.attempts >= policy.max_attempts:
+        _fail(row, f"Gave up after {row.attempts} attempts: {_cut(result.error)}", events)
+    elif next_at >= row.link_expires_at:
+        _fail(row, f"Not sent: its link expires before the next try ({_cut(result.error)}); "
+                   "send the email again for a fresh link.", events)
+    else:
+        OutboxRow.update(
+            status=OutboxStatus.queued.value, next_attempt_at=next_at, claimed_by=None, claimed_at=None,
+            last_error=_cut(result.error),
+        ).where(OutboxRow.id == row.id).execute()
+        events.append((row.customer_id, "email retry scheduled",
+                       f"{row.kind.type_name} (email {row.id}), attempt {row.attempts} failed: "
+                       f"{_cut(result.error, 200)}; next try at {next_at:%Y-%m-%d %H:%M:%S} UTC"))
+
+
+def _record(outcomes: Sequence[Outcome], claimer: str, policy: RetryPolicy, rng: random.Random | None) -> int:
+    rows = _held_rows([o.email_id for o in outcomes], claimer)
+    events: list[tuple[int, str, str]] = []
+    _mark_sent([o for o in outcomes if isinstance(o, Sent)], rows, events)
+    for outcome in outcomes:
+        row = rows.get(outcome.email_id)
+        if row is None:
+            continue
+        if isinstance(outcome, Retry):
+            _schedule_retry(outcome, row, policy, rng, events)
+        elif isinstance(outcome, Failed):
+            _fail(row, outcome.error, events)
+    _record_events(events)
+    return sum(o.email_id in rows for o in outcomes)
+
+
+def record_outcomes(outcomes: Sequence[Outcome], claimer: str, policy: RetryPolicy = RetryPolicy(),
+                    rng: random.Random | None = None) -> int:
+    """Record a batch of outcomes in one transaction, each with its activity event.
+
+    Only rows ``claimer`` still holds are written (a row whose lease passed belongs to
+    whoever took it back). Returns how many that was.
+    """
+    if not outcomes:
+        return 0
+    with write():
+        return _record(outcomes, claimer, policy, rng)
 
 
 def mark_sent(result: Sent, claimer: str) -> bool:
     """Record a delivery: status sent, Message-ID, where it went, refused addresses, link redacted.
     False when ``claimer`` no longer held the row (its lease passed and another took it)."""
-    with write():
-        return _mark_sent(result, claimer)
+    return record_outcomes([result], claimer) == 1
 
 
 def schedule_retry(result: Retry, claimer: str, policy: RetryPolicy = RetryPolicy(),
                    rng: random.Random | None = None) -> bool:
     """A transient failure: back to the queue after the back-off, or failed when out of tries."""
-    with write():
-        return _schedule_retry(result, claimer, policy, rng)
+    return record_outcomes([result], claimer, policy, rng) == 1
 
 
 def mark_failed(result: Failed, claimer: str) -> bool:
     """A permanent failure: status failed with the server's reply; the row stays visible for retry."""
-    with write():
-        return _mark_failed(result, claimer)
-
-
-def record_outcomes(outcomes: Sequence[Outcome], claimer: str, policy: RetryPolicy = RetryPolicy(),
-                    rng: random.Random | None = None) -> int:
-    """Record a batch of outcomes in one transaction; returns how many rows were still held."""
-    held = 0
-    with write():
-        for outcome in outcomes:
-            if isinstance(outcome, Sent):
-                held += _mark_sent(outcome, claimer)
-            elif isinstance(outcome, Retry):
-                held += _schedule_retry(outcome, claimer, policy, rng)
-            else:
-                held += _mark_failed(outcome, claimer)
-    return held
+    return record_outcomes([result], claimer) == 1
