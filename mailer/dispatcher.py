@@ -202,6 +202,7 @@ class Dispatcher:
         """Send each message over the transport; outcomes are appended as they come."""
         started = batch.claimed_at
         messages = list(batch.messages)
+        kept: set[int] | None = None
         for index, message in enumerate(messages):
             if stop is not None and stop.is_set():
                 return
@@ -209,16 +210,18 @@ class Dispatcher:
                 outcomes.append(message)
                 continue
             if time.monotonic() - started > self.lease_seconds / 3:
-                # A slow relay: keep the lease of the rest of the batch so no one takes them over.
-                kept = await self._store(renew_claims, [m.email_id for m in messages[index:]], self.name)
+                # A slow relay or a long wait: push the lease of every row of the batch not yet
+                # recorded (sent ones too), so no other dispatcher takes them over and sends again.
+                kept = await self._store(renew_claims, [m.email_id for m in messages], self.name)
                 started = time.monotonic()
-                if message.email_id not in kept:
-                    continue
+            if kept is not None and message.email_id not in kept:
+                continue  # its lease passed and another dispatcher took it back: it sends it
             try:
                 outcomes.append(await self.transport.send(message))
             except TransportUnavailable as error:
                 log.warning("%s: %s", self.name, error)
-                outcomes.extend(Retry(m.email_id, str(error)) for m in messages[index:])
+                outcomes.extend(m if isinstance(m, Failed) else Retry(m.email_id, str(error))
+                                for m in messages[index:])
                 return
 
     async def serve(self, stop: asyncio.Event) -> None:

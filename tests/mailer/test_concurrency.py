@@ -83,3 +83,28 @@ async def test_a_stopped_dispatcher_gives_its_unsent_claims_back(account, smtp_s
     assert attempts == {0} and pending_count() == 5
     assert (await dispatch_once(config)).sent == 5
 
+
+
+async def test_a_slow_batch_keeps_its_lease_so_no_other_dispatcher_sends_it_again(account, smtp_server, tmp_path):
+    """Lease renewal: a batch that takes longer than the lease is not taken over (and sent twice)."""
+    from store import clock
+
+    clock.use(clock.SystemClock())  # the lease is about real time passing here
+    _queue_many(4)
+    smtp_server.handler.mail_delay = 0.4
+    config = smtp_config(account, smtp_server.port, tmp_path)
+    lease = 0.9
+    slow = asyncio.ensure_future(dispatch_once(config, name="slow", batch_size=4, lease_seconds=lease))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if pending_count() == 4 and db.database.execute_sql(
+                "SELECT COUNT(*) FROM outbox_email WHERE claimed_by = 'slow'").fetchone()[0] == 4:
+            break
+    rival_reports = []
+    while not slow.done():
+        rival_reports.append(await dispatch_once(config, name="rival", lease_seconds=lease))
+        await asyncio.sleep(0.1)
+    report = await slow
+    assert report.sent == 4 and report.lost_claims == 0
+    assert sum(r.taken_back + r.sent for r in rival_reports) == 0 and len(rival_reports) > 5
+    assert sorted(len(m.rcpt_tos) for m in smtp_server.received) == [1, 1, 1, 1]

@@ -85,7 +85,7 @@ async def test_a_queued_email_keeps_its_live_link_until_it_is_sent(account, smtp
     assert _raw(email_id, "status") == "queued"
 
 
-async def test_every_send_is_recorded_on_the_row_and_in_the_activity_log(account, smtp_server, tmp_path):
+async def test_every_send_is_recorded_on_the_row_and_in_the_activity_log(account, smtp_server, tmp_path, fixed_clock):
     """Rule 8: the activity log says what was sent, to whom and how; the row says where it went."""
     config = smtp_config(account, smtp_server.port, tmp_path)
     reference, email_id = queue_create_email()
@@ -93,6 +93,7 @@ async def test_every_send_is_recorded_on_the_row_and_in_the_activity_log(account
     assert _raw(email_id, "delivered_via").startswith(f"smtp 127.0.0.1:{smtp_server.port}: 250")
     assert _raw(email_id, "message_id") == smtp_server.received[0].message["Message-ID"]
     assert _raw(email_id, "attempts") == 1 and _raw(email_id, "claimed_by") is None
+    assert get_email(email_id).sent_at == fixed_clock.now()
     sent = list_activity(reference)[0]
-    assert (sent.actor, sent.action) == ("system", "email sent")
+    assert (sent.actor, sent.action, sent.at) == ("system", "email sent", fixed_clock.now())
     assert EmailKind.credential_create.type_name in sent.detail and all(a in sent.detail for a in THREE)

@@ -210,3 +210,18 @@ async def test_an_email_whose_link_expires_before_the_next_try_fails_instead(acc
     email = get_email(email_id)
     assert email.status is OutboxStatus.failed and "expires before the next try" in email.last_error
     assert retry_email(email_id, actor=AGENT).status is OutboxStatus.queued
+
+
+async def test_an_email_whose_link_was_replaced_before_delivery_is_not_sent(account, smtp_server, tmp_path):
+    """Two sends before the mailer runs: the first link is revoked, so only the second email goes out."""
+    from store.portal import send_portal_email
+
+    config = smtp_config(account, smtp_server.port, tmp_path)
+    reference, first = queue_create_email()
+    second = send_portal_email(reference, actor=AGENT).outbox_id
+    report = await dispatch_once(config)
+    assert (report.sent, report.failed) == (1, 1) and len(smtp_server.received) == 1
+    assert get_email(second).status is OutboxStatus.sent
+    failed = get_email(first)
+    assert failed.status is OutboxStatus.failed and "revoked before delivery" in failed.last_error
+    assert "replaced by a newer setup link" in failed.last_error
