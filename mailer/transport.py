@@ -64,6 +64,7 @@ class SmtpTransport:
             use_tls=config.smtp_security is SmtpSecurity.tls,
             start_tls=True if config.smtp_security is SmtpSecurity.starttls else False,
             username=config.smtp_username, password=password,
+            cert_bundle=str(config.smtp_ca_file) if config.smtp_ca_file else None,
             # getfqdn() may wait on DNS; the host name is enough for EHLO.
             local_hostname=socket.gethostname() or "localhost",
         )
