@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ssl
-import warnings
 from typing import Iterator
 
 import pytest
@@ -19,6 +18,8 @@ from mailer.dispatcher import dispatch_once
 from .conftest import ScriptedHandler, free_port, queue_create_email, smtp_config
 
 USER, PASSWORD = "portal-mailer", "relay-secret-2026"
+# aiosmtpd warns that AUTH is allowed without STARTTLS: with implicit TLS the whole connection is TLS.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 
 
 class Login:
@@ -50,11 +51,8 @@ def secure_relay(request, ca, tmp_path) -> Iterator[tuple[SmtpSecurity, int, Scr
         tls = dict(ssl_context=context, auth_require_tls=False)
     else:
         tls = dict(tls_context=context, require_starttls=True, auth_require_tls=True)
-    with warnings.catch_warnings():
-        # aiosmtpd warns that AUTH is allowed without STARTTLS: here the whole connection is TLS.
-        warnings.simplefilter("ignore", UserWarning)
-        controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=login,
-                                auth_required=True, **tls)
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=login,
+                            auth_required=True, **tls)
     controller.start()
     yield request.param, port, handler, login
     controller.stop()
