@@ -147,8 +147,9 @@ class Dispatcher:
         next_claim: asyncio.Future | None = self._claim()
         try:
             while next_claim is not None:
-                batch: Batch = await next_claim
-                next_claim = None
+                # Cleared first: a claim that failed must not be awaited again when winding down.
+                pending, next_claim = next_claim, None
+                batch: Batch = await pending
                 held.update(e.id for e in batch.claim.emails)
                 report += batch.claimed
                 if not batch.claim.emails and not batch.claim.failed_before_send:

@@ -128,6 +128,15 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
+@pytest.fixture
+def silent_relay() -> Iterator[int]:
+    """A port that takes TCP connections and never says a word: a relay hung mid-conversation."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
 def smtp_config(database_url: str, port: int, tmp_path: Path, **overrides) -> Config:
     """Config for a dispatcher talking to the test server; short time-outs."""
     values = dict(database_url=database_url, smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=2.0,

@@ -14,7 +14,6 @@ from store.values import OutboxStatus
 from mailer.background import BackgroundMailer
 
 from .conftest import queue_create_email, smtp_config
-from .test_processes import silent_relay  # noqa: F401  (fixture)
 
 
 def _eventually(condition: Callable[[], bool], seconds: float = 10.0) -> None:

@@ -225,3 +225,15 @@ async def test_an_email_whose_link_was_replaced_before_delivery_is_not_sent(acco
     failed = get_email(first)
     assert failed.status is OutboxStatus.failed and "revoked before delivery" in failed.last_error
     assert "replaced by a newer setup link" in failed.last_error
+
+
+async def test_a_relay_that_never_greets_times_out_on_connect(account, silent_relay, tmp_path):
+    """The connection's time-out: a relay that accepts TCP and says nothing doesn't hang the batch."""
+    import time
+
+    config = smtp_config(account, silent_relay, tmp_path, smtp_timeout=0.3)
+    ids = [queue_create_email(name=f"Customer {i}", addresses=f"c{i}@engines.example")[1] for i in range(3)]
+    started = time.monotonic()
+    report = await dispatch_once(config, retry_policy=FAST)
+    assert report.retried == 3 and time.monotonic() - started < 2.0, "one time-out for the batch, not one each"
+    assert all("unreachable" in get_email(i).last_error for i in ids)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 
 from store import db
 from store.activity import list_activity
@@ -25,15 +22,6 @@ from .conftest import queue_create_email, smtp_config
 
 SCRIPT = str(Path(sys.executable).with_name("portal-console"))
 LEASE = 2.0
-
-
-@pytest.fixture
-def silent_relay() -> Iterator[int]:
-    """A port that takes TCP connections and never says a word: a relay hung mid-conversation."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        yield listener.getsockname()[1]
 
 
 def _mailer(database_url: str, port: int | None, tmp_path: Path, *args: str) -> subprocess.Popen:
