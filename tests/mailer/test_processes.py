@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-
 from store import db
 from store.activity import list_activity
 from store.models import OutboxEmail
