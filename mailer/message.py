@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import quoprimime
 from email.header import Header
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid, quote
 from pathlib import Path
 
+import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from store.outbox import ClaimedEmail
@@ -34,6 +35,8 @@ _env = Environment(
 # control characters, one @. The store validated it; this guards rows edited by hand.
 _ADDRESS = re.compile(r"^[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+@[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+$")
 _CRLF = "\r\n"
+# Words a display name may show unquoted (RFC 5322 atext and spaces).
+_ATOMS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+$")
 # RFC 5322 allows 998 octets a line; leave room for the header's name.
 _PLAIN_HEADER_MAX = 900
 _PLAIN_LINE_MAX = 998
@@ -89,10 +92,29 @@ def _header_value(value: str, what: str) -> str:
 
 
 def _address(value: str, what: str) -> str:
+    """The address as it goes on the wire: an international domain in its ASCII (IDNA) form,
+    so only a non-ASCII local part needs a relay with SMTPUTF8."""
     _header_value(value, what)
     if not _ADDRESS.match(value):
         raise UnsendableMessage(f"The {what} {value[:80]!r} is not a single valid address; not sent.")
-    return value
+    local, _, domain = value.rpartition("@")
+    if not domain.isascii():
+        try:
+            domain = idna.encode(domain, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            raise UnsendableMessage(f"The {what} {value[:80]!r} has a domain that can't be encoded; not sent.") from None
+    return f"{local}@{domain}"
+
+
+def _display_name(name: str) -> str:
+    """A display name as RFC 5322 wants it: bare, quoted, or RFC 2047-encoded (as formataddr does)."""
+    if not name:
+        return ""
+    if not name.isascii():
+        return Header(name, "utf-8").encode(maxlinelen=_PLAIN_HEADER_MAX, linesep=_CRLF)
+    if _ATOMS.match(name):
+        return name
+    return f'"{quote(name)}"'
 
 
 def _encoded(text: str) -> str:
@@ -128,7 +150,7 @@ def build_message(email: ClaimedEmail, settings: AccountSettings, now: datetime)
     message_id = make_msgid(domain=domain if domain.isascii() else "localhost")
     boundary = f"=_portal_{secrets.token_hex(12)}"
     headers = [
-        f"From: {formataddr((sender_name, sender)) if not smtputf8 else f'{_encoded(sender_name)} <{sender}>'}",
+        f"From: {_display_name(sender_name)} <{sender}>" if sender_name else f"From: {sender}",
         # One address a line: a To of twenty long addresses stays under the 998-octet limit.
         "To: " + ("," + _CRLF + " ").join(recipients),
         f"Subject: {_encoded(_header_value(rendered.subject, 'subject'))}",

@@ -41,7 +41,8 @@ class Received:
 
     @property
     def message(self) -> EmailMessage:
-        return email.message_from_bytes(self.data, policy=policy.default)  # type: ignore[return-value]
+        # From text, not bytes: an SMTPUTF8 message has raw UTF-8 headers.
+        return email.message_from_string(self.data.decode("utf-8"), policy=policy.default)  # type: ignore[return-value]
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body((subtype,))

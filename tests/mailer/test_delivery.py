@@ -97,3 +97,35 @@ async def test_every_send_is_recorded_on_the_row_and_in_the_activity_log(account
     sent = list_activity(reference)[0]
     assert (sent.actor, sent.action, sent.at) == ("system", "email sent", fixed_clock.now())
     assert EmailKind.credential_create.type_name in sent.detail and all(a in sent.detail for a in THREE)
+
+
+async def test_international_addresses_go_out_with_smtputf8_and_idna_domains(account, smtp_server, tmp_path):
+    """A Primary Email Address like zoë@... or ...@bücher.example is valid; it is delivered as such."""
+    config = smtp_config(account, smtp_server.port, tmp_path)
+    _, email_id = queue_create_email(name="Zoë Ñúñez", addresses="zoë@engines.example; ada@bücher.example")
+    assert (await dispatch_once(config)).sent == 1
+    [received] = smtp_server.received
+    assert received.rcpt_tos == ["zoë@engines.example", "ada@xn--bcher-kva.example"]
+    message = received.message
+    assert [a.addr_spec for a in message["To"].addresses] == received.rcpt_tos
+    assert "Hello Zoë Ñúñez," in received.part("plain")
+
+
+async def test_a_relay_without_smtputf8_fails_an_international_address_with_the_reason(account, tmp_path):
+    """The twin: a relay that can't take a non-ASCII mailbox; the email fails visibly instead of garbling it."""
+    from .conftest import ScriptedHandler, SmtpServer, free_port
+
+    from aiosmtpd.controller import Controller
+
+    server = SmtpServer(ScriptedHandler(), free_port())
+    server.controller = Controller(server.handler, hostname="127.0.0.1", port=server.port, enable_SMTPUTF8=False)
+    server.controller.start()
+    try:
+        _, email_id = queue_create_email(addresses="zoë@engines.example")
+        _, plain_id = queue_create_email(name="Ada", addresses="ada@bücher.example")
+        report = await dispatch_once(smtp_config(account, server.port, tmp_path))
+        assert (report.sent, report.failed) == (1, 1)
+        assert "no SMTPUTF8" in get_email(email_id).last_error
+        assert server.received[0].rcpt_tos == ["ada@xn--bcher-kva.example"]
+    finally:
+        server.stop()

@@ -115,6 +115,13 @@ class TestHeaderInjection:
         assert [a.addr_spec for a in message["To"].addresses] == ["ada@engines.example"]
         assert "Hello O'Brien, Ada <CFO>," in message.get_body(("plain",)).get_content()
 
+    @pytest.mark.parametrize("sender_name", ["Acme Billing", "Zürich Billing – Accounts", "Billing; Dept. (EU)", ""])
+    def test_the_sender_name_reads_back_as_set_in_settings(self, sender_name):
+        """Plain, international or punctuated, the From display name is the one in Settings."""
+        settings = AccountSettings(**{**SETTINGS.__dict__, "sender_name": sender_name})
+        [sender] = _parse(build_message(_claimed(), settings, NOW).data)["From"].addresses
+        assert (sender.display_name, sender.addr_spec) == (sender_name, "billing@acme.example")
+
     def test_the_service_layer_refuses_injection_at_the_source(self, store_db):
         """Where the name and addresses are typed, line breaks are refused with a message for that field."""
         with pytest.raises(InvalidInput) as caught:
