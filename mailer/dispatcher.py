@@ -161,15 +161,21 @@ class Dispatcher:
                 await self._send_batch(batch, unrecorded, stop)
                 if recording is not None:
                     report += await recording
-                recording = asyncio.ensure_future(self._record(list(unrecorded), held))
+                outcomes = list(unrecorded)
                 unrecorded.clear()
+                recording = asyncio.ensure_future(self._record(outcomes, held, unrecorded))
         finally:
             report += await self._wind_down(recording, next_claim, unrecorded, held)
             await self.transport.close()
         return report
 
-    async def _record(self, outcomes: list[Outcome], held: set[int]) -> DispatchReport:
-        still_held = await self._store(record_outcomes, outcomes, self.name, self.retry_policy, self._rng)
+    async def _record(self, outcomes: list[Outcome], held: set[int], unrecorded: list[Outcome]) -> DispatchReport:
+        try:
+            still_held = await self._store(record_outcomes, outcomes, self.name, self.retry_policy, self._rng)
+        except Exception:
+            # Kept for another try when winding down: a sent row must never go back to the queue.
+            unrecorded.extend(outcomes)
+            raise
         held.difference_update(o.email_id for o in outcomes)
         lost = len(outcomes) - still_held
         if lost:
@@ -178,25 +184,40 @@ class Dispatcher:
 
     async def _wind_down(self, recording: asyncio.Future | None, next_claim: asyncio.Future | None,
                          unrecorded: list[Outcome], held: set[int]) -> DispatchReport:
-        """Whatever happened: record what was done, give back what was claimed and not done."""
+        """Whatever happened: record what was done, give back what was claimed and not done.
+
+        What can't be written (the database is gone) stays claimed, and the lease hands it
+        to the next dispatcher; rows with an unrecorded outcome are never released as unsent.
+        """
         report = DispatchReport()
-        try:
-            if recording is not None:
+        if recording is not None:
+            try:
                 report += await recording
-            if next_claim is not None:
+            except Exception:
+                log.warning("%s: recording a batch failed; trying once more", self.name)
+        if next_claim is not None:
+            try:
                 batch: Batch = await next_claim
                 held.update(e.id for e in batch.claim.emails)
                 report += batch.claimed
-            if unrecorded:
-                report += await self._record(list(unrecorded), held)
-            if held:
-                released = await self._store(release_claims, sorted(held), self.name)
-                report += DispatchReport(released=released)
-                held.clear()
-        except Exception:
-            # The database is gone: the claims stay, and the lease gives them to the next dispatcher.
-            log.exception("%s: could not record or release %d claimed email(s); the lease will free them",
-                          self.name, len(held))
+            except Exception:
+                log.warning("%s: the last claim failed", self.name, exc_info=True)
+        if unrecorded:
+            outcomes = list(unrecorded)
+            unrecorded.clear()
+            try:
+                report += await self._record(outcomes, held, unrecorded)
+            except Exception:
+                log.exception("%s: could not record %d outcome(s); the lease will free those rows",
+                              self.name, len(outcomes))
+        unsent = held - {o.email_id for o in unrecorded}
+        if unsent:
+            try:
+                report += DispatchReport(released=await self._store(release_claims, sorted(unsent), self.name))
+                held.difference_update(unsent)
+            except Exception:
+                log.exception("%s: could not give back %d claimed email(s); the lease will free them",
+                              self.name, len(unsent))
         return report
 
     async def _send_batch(self, batch: Batch, outcomes: list[Outcome], stop: asyncio.Event | None) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from store import db
 from store.activity import list_activity
 from store.outbox import RetryPolicy, get_email, list_outbox, retry_email
@@ -237,3 +239,54 @@ async def test_a_relay_that_never_greets_times_out_on_connect(account, silent_re
     report = await dispatch_once(config, retry_policy=FAST)
     assert report.retried == 3 and time.monotonic() - started < 2.0, "one time-out for the batch, not one each"
     assert all("unreachable" in get_email(i).last_error for i in ids)
+
+
+def _fail_activity_inserts(times: str) -> None:
+    """A real database fault: a trigger makes writing the 'email sent' event fail (PostgreSQL)."""
+    limit = "" if times == "always" else "AND nextval('mailer_fault') = 1"
+    db.database.execute_sql("CREATE SEQUENCE IF NOT EXISTS mailer_fault")
+    db.database.execute_sql(f"""
+        CREATE OR REPLACE FUNCTION mailer_fault() RETURNS trigger AS $$
+        BEGIN
+            IF NEW.action = 'email sent' {limit} THEN RAISE EXCEPTION 'disk full'; END IF;
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql""")
+    db.database.execute_sql("DROP TRIGGER IF EXISTS mailer_fault ON activity_event")
+    db.database.execute_sql("CREATE TRIGGER mailer_fault BEFORE INSERT ON activity_event "
+                            "FOR EACH ROW EXECUTE FUNCTION mailer_fault()")
+
+
+def _heal() -> None:
+    db.database.execute_sql("DROP TRIGGER IF EXISTS mailer_fault ON activity_event")
+    db.database.execute_sql("DROP SEQUENCE IF EXISTS mailer_fault")
+
+
+async def test_an_outcome_write_that_fails_once_is_written_on_the_second_try(account, smtp_server, tmp_path, caplog):
+    """A database hiccup while recording: the sent email is recorded as sent, not queued again."""
+    if not account.startswith("postgres"):
+        pytest.skip("PostgreSQL only: the fault is a trigger")
+    _fail_activity_inserts("once")
+    try:
+        _, email_id = queue_create_email()
+        report = await dispatch_once(smtp_config(account, smtp_server.port, tmp_path))
+    finally:
+        _heal()
+    assert report.sent == 1 and report.released == 0 and len(smtp_server.received) == 1
+    assert get_email(email_id).status is OutboxStatus.sent
+    assert any("recording a batch failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_sent_email_whose_outcome_cant_be_written_stays_claimed_not_requeued(
+        account, smtp_server, tmp_path, fixed_clock):
+    """The database stays broken: the row is left to the lease, never handed back as unsent at once."""
+    if not account.startswith("postgres"):
+        pytest.skip("PostgreSQL only: the fault is a trigger")
+    _fail_activity_inserts("always")
+    try:
+        _, email_id = queue_create_email()
+        report = await dispatch_once(smtp_config(account, smtp_server.port, tmp_path))
+        assert report.released == 0 and len(smtp_server.received) == 1
+        assert get_email(email_id).status is OutboxStatus.sending
+        assert (await dispatch_once(smtp_config(account, smtp_server.port, tmp_path))).claimed == 0
+    finally:
+        _heal()
