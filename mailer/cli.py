@@ -6,6 +6,10 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from store.config import Config
 
 # On SIGINT/SIGTERM the message being sent gets this long to finish before it is cancelled
 # and its claim released.
@@ -37,7 +41,7 @@ def cmd_mailer(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(config) -> None:
+async def _serve(config: Config) -> None:
     from .dispatcher import Dispatcher
 
     stop = asyncio.Event()

@@ -78,6 +78,7 @@ class Batch:
 
     @property
     def claimed(self) -> DispatchReport:
+        """What claiming this batch counts for in a report."""
         return DispatchReport(claimed=len(self.claim.emails) + self.claim.failed_before_send,
                               failed=self.claim.failed_before_send, taken_back=self.claim.taken_back)
 

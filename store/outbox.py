@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from peewee import JOIN
+from peewee import JOIN, Expression, Model, ModelSelect
 
 from . import activity, clock
 from .customers import customer_row
@@ -42,6 +42,7 @@ def list_outbox(
 
 
 def get_email(outbox_id: int) -> OutboxEmail:
+    """One email of the outbox, or OutboxEmailNotFound."""
     row = OutboxRow.select(OutboxRow, Customer).join(Customer).where(OutboxRow.id == outbox_id).first()
     if row is None:
         raise OutboxEmailNotFound(f"There is no email with id {outbox_id}.")
@@ -177,7 +178,7 @@ def _cut(text: str, limit: int = _REPLY_MAX) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _locked(query, *, skip: bool = True):
+def _locked(query: ModelSelect, *, skip: bool = True) -> ModelSelect:
     """PostgreSQL: lock the selected rows, skipping those another transaction has locked
     (``skip``) or waiting for them. SQLite needs nothing: every write transaction holds the
     database's write lock (IMMEDIATE)."""
@@ -307,7 +308,7 @@ def release_claims(ids: Sequence[int], claimer: str) -> int:
         ).execute()
 
 
-def _held_by(claimer: str):
+def _held_by(claimer: str) -> Expression:
     return (OutboxRow.claimed_by == claimer[:_CLAIMER_MAX]) & (OutboxRow.status == OutboxStatus.sending.value)
 
 
@@ -335,7 +336,7 @@ def _held_rows(ids: Sequence[int], claimer: str) -> dict[int, _HeldRow]:
     }
 
 
-def _executemany(model, sql: str, rows: list[tuple]) -> None:
+def _executemany(model: type[Model], sql: str, rows: list[tuple]) -> None:
     """One statement for many rows. Peewee builds SQL per row, which cost more than the
     database itself when recording a batch of a hundred deliveries (bench/mail_throughput.py)."""
     if rows:

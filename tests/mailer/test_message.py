@@ -79,6 +79,7 @@ class TestBuild:
         assert "Hello Eve <b> & Co," in plain
 
     def test_every_message_has_its_own_message_id_and_boundary(self):
+        """Two sends of one email are two messages: mail readers must not merge or drop one."""
         first, second = (build_message(_claimed(), SETTINGS, NOW) for _ in range(2))
         assert first.message_id != second.message_id and first.data != second.data
 
@@ -102,6 +103,7 @@ class TestHeaderInjection:
             build_message(_claimed(to=("ok@engines.example", address)), SETTINGS, NOW)
 
     def test_a_sender_name_with_a_line_break_is_refused(self):
+        """The sender from Settings goes into From: it gets the same check as the customer's name."""
         evil = AccountSettings(**{**SETTINGS.__dict__, "sender_name": "Billing\r\nBcc: victim@evil.example"})
         with pytest.raises(UnsendableMessage, match="sender name"):
             build_message(_claimed(), evil, NOW)
