@@ -10,6 +10,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from store import db
 from store.activity import list_activity
 from store.models import OutboxEmail
@@ -78,8 +80,9 @@ async def test_a_killed_dispatchers_claims_are_sent_by_another_after_the_lease(
         assert actions[:2] == ["email sent", "email claim taken back"]
 
 
-def test_sigterm_stops_the_mailer_and_gives_its_claims_back(sqlite_db, silent_relay, tmp_path):
-    """A clean stop (SIGTERM) while a relay hangs: exit 0 and the claimed row is queued again, not lost."""
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_mailer_and_gives_its_claims_back(sqlite_db, silent_relay, tmp_path, signum):
+    """A clean stop (SIGTERM, or Ctrl-C) while a relay hangs: exit 0, the claimed row queued again, not lost."""
     from store.settings import update_setting
 
     update_setting("portal_url", "https://billing.acme.example/portal", actor="alice")
@@ -87,7 +90,7 @@ def test_sigterm_stops_the_mailer_and_gives_its_claims_back(sqlite_db, silent_re
     process = _mailer(sqlite_db, silent_relay, tmp_path)
     try:
         _wait_until_claimed(process, 1)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
