@@ -238,8 +238,9 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
             if reason is None:
                 emails.append(email)
             else:
+                # Not a delivery failure: the email was overtaken (a newer link, a password set).
                 _fail(_HeldRow(id_, customer_id, email.kind, email.to, link_id, url, expires, attempts),
-                      reason, events)
+                      reason, events, action="email not sent")
         _record_events(events)
         return Claim(emails=tuple(emails), settings=get_settings(), failed_before_send=len(events),
                      taken_back=taken_back)
@@ -377,7 +378,7 @@ def _mark_sent(results: list[Sent], rows: dict[int, _HeldRow], events: list[tupl
     return len(results)
 
 
-def _fail(row: _HeldRow, error: str, events: list[tuple[int, str, str]]) -> None:
+def _fail(row: _HeldRow, error: str, events: list[tuple[int, str, str]], *, action: str = "email failed") -> None:
     """Mark a held row failed; its link is redacted and revoked (a retry mints a fresh one)."""
     OutboxRow.update(
         status=OutboxStatus.failed.value, claimed_by=None, claimed_at=None, last_error=_cut(error),
@@ -386,7 +387,7 @@ def _fail(row: _HeldRow, error: str, events: list[tuple[int, str, str]]) -> None
     if row.link_id is not None:
         PortalLink.update(revoked_at=clock.now(), revoked_reason="its email was not delivered").where(
             (PortalLink.id == row.link_id) & PortalLink.revoked_at.is_null()).execute()
-    events.append((row.customer_id, "email failed", f"{row.kind.type_name} (email {row.id}): {_cut(error, 300)}"))
+    events.append((row.customer_id, action, f"{row.kind.type_name} (email {row.id}): {_cut(error, 300)}"))
 
 
 def _schedule_retry(result: Retry, row: _HeldRow, policy: RetryPolicy, rng: random.Random | None,
