@@ -57,6 +57,8 @@ class Config(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_security: SmtpSecurity = SmtpSecurity.none
     smtp_timeout: float = Field(default=10.0, gt=0)
+    # PEM file of the CAs that sign the relay's certificate (an internal CA); unset: the system's.
+    smtp_ca_file: Path | None = None
     maildir: Path = Field(default_factory=lambda: data_dir() / "maildir")
     secret_key: SecretStr | None = None
     agent: str = Field(default_factory=_default_agent, min_length=1, max_length=64)
