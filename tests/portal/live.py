@@ -24,6 +24,7 @@ class LiveServer:
     """A running `portal-console serve` process and where its log goes."""
 
     base_url: str
+    database_url: str
     process: subprocess.Popen
     log_path: Path
 
@@ -42,7 +43,7 @@ def start_server(database_url: str, folder: Path, port: int, *, timeout: float =
             [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
         )
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,6 +1,12 @@
 """`portal-console serve` as a real process: real HTTP, 50 simultaneous opens, a real browser."""
 from __future__ import annotations
 
+import email.policy
+import mailbox
+import os
+import re
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -94,6 +100,27 @@ class TestRealServer:
         assert sum(NEUTRAL in text_of(page) for page in pages) == 49
 
 
+def delivered_setup_link(live: LiveServer, name: str, folder: Path) -> str:
+    """The whole road a customer's link travels: a new customer's Credential Create email is
+    delivered by a real `portal-console mailer --once` process to a Maildir, and the link is
+    read from the delivered message's text, as the customer's mail program shows it."""
+    address = f"{name.lower().replace(' ', '.')}@example.com"
+    add_customer(name=name, primary_email=address, actor=AGENT)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(PORTAL_DATABASE_URL=live.database_url, PORTAL_MAILDIR=str(folder / "maildir"))
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "mailer", "--once"], env=env, cwd=folder,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for _, message in mailbox.Maildir(folder / "maildir", factory=None, create=False).items():
+        parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+        if address in parsed["To"]:
+            text = parsed.get_body(preferencelist=("plain",)).get_content()
+            found = re.search(re.escape(live.base_url) + r"/setup/[A-Za-z0-9_-]{43}", text)
+            assert found, text
+            return found.group(0)
+    raise AssertionError(f"no email to {address} was delivered")
+
+
 class TestBrowser:
     def test_a_customer_sets_up_their_login_in_chromium(self, live, tmp_path):
         """The email's link in a real browser: choose username and password, land signed in;
@@ -101,7 +128,7 @@ class TestBrowser:
         if not CHROMIUM.exists():
             pytest.skip("no browser: Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
         sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
-        link = emailed_setup_link("Browser Customer")
+        link = delivered_setup_link(live, "Browser Customer", tmp_path)
         with sync_api.sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
                 str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True,
