@@ -1,0 +1,55 @@
+"""Console test fixtures: a seeded demo database on a fixed clock, and the app ready to drive.
+
+Snapshots are stable because the clock stands still, the demo data is made the
+same way every time, and `settle()` switches off the cursor blink before the picture.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from store import clock, db, demo
+from tui.app import PortalConsoleApp
+
+AGENT = "alice"
+# Both sizes every snapshot is taken at: the smallest supported terminal and a roomy one.
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+
+
+@pytest.fixture
+def demo_db(tmp_path, fixed_clock: clock.FixedClock) -> Iterator[str]:
+    """A fresh SQLite file with the 60 demo customers, on the fixed clock; yields its URL."""
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    db.init(url)
+    demo.seed(customers=60)
+    yield url
+    db.close()
+
+
+@pytest.fixture
+def console_app(demo_db: str) -> Callable[..., PortalConsoleApp]:
+    """A factory of consoles on the demo database: console_app(poll_seconds=0.2, ...)."""
+
+    def make(**options) -> PortalConsoleApp:
+        options.setdefault("search_delay", 0.0)
+        return PortalConsoleApp(agent=AGENT, **options)
+
+    return make
+
+
+def no_blink(app: PortalConsoleApp) -> None:
+    """Stop every input's cursor blinking on the current screen, so a snapshot shows it steadily."""
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the workers are done and the screen has redrawn, then stop cursor blinking."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    no_blink(pilot.app)

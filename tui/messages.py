@@ -1,0 +1,75 @@
+"""Messages the console's widgets and workers post to each other, declared in one place.
+
+Workers run in threads and hand their results back as messages
+(``post_message`` is thread-safe), so nothing touches a widget off the event loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from store.errors import PortalError
+from store.values import ActivityEntry, CustomerDetail, OutboxEmail, PortalView, SearchPage
+
+
+class OpenCustomer(Message):
+    """Open this customer's dashboard (from search, the palette or the new-customer form)."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__()
+        self.reference = reference
+
+
+class ShowError(Message):
+    """A domain error to show in the one error modal."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Toast(Message):
+    """A completed action to tell the agent about."""
+
+    def __init__(self, text: str, *, title: str = "", severity: str = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.title = title
+        self.severity = severity
+
+
+class SearchResults(Message):
+    """A page of search results for query number ``generation`` (older ones are dropped)."""
+
+    def __init__(self, generation: int, page: SearchPage) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard shows of one customer, read in one worker."""
+
+    detail: CustomerDetail
+    emails: tuple[OutboxEmail, ...]
+    activity: tuple[ActivityEntry, ...]
+    # What the poll compares: a change to any of these means "read again".
+    marker: tuple[object, ...]
+
+
+class CustomerLoaded(Message):
+    """The dashboard's customer, freshly read."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class PortalChanged(Message):
+    """The PORTAL panel changed the customer (Update, Delete, Send): the dashboard reads again."""
+
+    def __init__(self, view: PortalView | None = None) -> None:
+        super().__init__()
+        self.view = view
