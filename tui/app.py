@@ -26,7 +26,9 @@ class PortalConsoleApp(App[None]):
     """Portal Console: billing support agents manage customers' Self-Service Portal access."""
 
     TITLE = "Portal Console"
-    CSS_PATH = "app.tcss"
+    # The home screen's CSS is the app's: Textual loads a Screen's CSS_PATH on push,
+    # and the default screen is never pushed.
+    CSS_PATH = ["app.tcss", "screens/search.tcss"]
     BINDINGS = list(bindings.APP)
     COMMANDS = App.COMMANDS | {PortalCommands}
     NOTIFICATION_TIMEOUT = 6
@@ -65,9 +67,12 @@ class PortalConsoleApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide screen-changing keys while a modal question or form is open."""
+        from tui.screens.search import SearchScreen
+
         if action in _NAVIGATION and isinstance(self.screen, ModalScreen):
             return False
-        return True
+        # On the search screen its own binding puts the cursor in the box.
+        return not (action == "open_search" and isinstance(self.screen, SearchScreen))
 
     async def _to_home(self) -> None:
         """Back to the search screen, closing whatever is above it."""

@@ -32,12 +32,12 @@ class PortalCommands(Provider):
             name = screen.customer_name or screen.reference
             view = screen.portal_view
             if view is not None:
-                yield (f"{view.email_action_label} to {name}", partial(screen.run_action, "send_email"),
+                yield (f"{view.email_action_label} to {name}", screen.portal_send,
                        "PORTAL: queue the one email the portal state allows")
                 if view.can_delete:
-                    yield (f"Delete the portal username of {name}", partial(screen.run_action, "delete_username"),
+                    yield (f"Delete the portal username of {name}", screen.portal_delete,
                            "PORTAL: asks first")
-                yield (f"Change the portal username of {name}", partial(screen.run_action, "edit_username"),
+                yield (f"Change the portal username of {name}", screen.portal_edit_username,
                        "PORTAL: type the new username, then Update")
             for binding in bindings.DASHBOARD[1:]:
                 yield (f"Show {binding.description}", partial(screen.run_action, binding.action),

@@ -67,9 +67,17 @@ class CustomerLoaded(Message):
         self.snapshot = snapshot
 
 
-class PortalChanged(Message):
-    """The PORTAL panel changed the customer (Update, Delete, Send): the dashboard reads again."""
+class CustomerChanged(Message):
+    """Something on the dashboard changed the customer (Update, Delete, Send, Retry): read it again."""
 
-    def __init__(self, view: PortalView | None = None) -> None:
+
+class ActionFinished(Message):
+    """A PORTAL action's worker ended: the new view, or the domain error that stopped it."""
+
+    def __init__(self, action: str, *, view: PortalView | None = None, toast: str | None = None,
+                 error: PortalError | None = None) -> None:
         super().__init__()
+        self.action = action
         self.view = view
+        self.toast = toast
+        self.error = error

@@ -40,7 +40,7 @@ def _cut(text: str, width: int) -> str:
 
 def column_widths(total: int) -> tuple[int, int, int, int, int]:
     """Widths of reference, name, company, primary email and state for a screen ``total`` wide."""
-    reference, state = 8, 10
+    reference, state = 9, 10
     # Two cells of padding per column and a vertical scrollbar.
     rest = max(30, total - 2 - 5 * 2 - reference - state)
     name = rest * 32 // 100
@@ -51,7 +51,6 @@ def column_widths(total: int) -> tuple[int, int, int, int, int]:
 class SearchScreen(Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
 
-    CSS_PATH = "search.tcss"
     BINDINGS = list(bindings.SEARCH)
     TITLE = "Customer search"
 
@@ -83,6 +82,9 @@ class SearchScreen(Screen[None]):
     def focus_search(self) -> None:
         """Put the cursor in the search box."""
         self.query_one("#search-input", Input).focus()
+
+    def action_focus_search(self) -> None:
+        self.focus_search()
 
     # --- querying -----------------------------------------------------------
 
