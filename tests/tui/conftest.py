@@ -53,3 +53,27 @@ async def settle(pilot: Pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     no_blink(pilot.app)
+
+
+async def open_customer(pilot: Pilot, reference: str) -> None:
+    """Open a customer's dashboard as Enter on a search result does, and wait for it to load."""
+    await settle(pilot)
+    await pilot.app.open_customer(reference)
+    await settle(pilot)
+
+
+def rows(table: str, where: str = "1=1", params: tuple = ()) -> list[tuple]:
+    """Rows of a table read with plain SQL, so tests see what the database really holds."""
+    return db.database.execute_sql(f"SELECT * FROM {table} WHERE {where}", params).fetchall()
+
+
+def count(table: str, where: str = "1=1", params: tuple = ()) -> int:
+    """How many rows of a table match, read with plain SQL."""
+    return db.database.execute_sql(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+
+
+def login_of(reference: str) -> tuple | None:
+    """The (username, password_hash) of a customer's portal_login row, or None when there is none."""
+    return db.database.execute_sql(
+        "SELECT l.username, l.password_hash FROM portal_login l JOIN customer c ON c.id = l.customer_id "
+        "WHERE c.reference = ?", (reference,)).fetchone()
