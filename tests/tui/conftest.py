@@ -5,6 +5,7 @@ same way every time, and `settle()` switches off the cursor blink before the pic
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Callable, Iterator
 
 import pytest
@@ -46,12 +47,15 @@ def no_blink(app: PortalConsoleApp) -> None:
         field.cursor_blink = False
 
 
-async def settle(pilot: Pilot) -> None:
-    """Wait until the workers are done and the screen has redrawn, then stop cursor blinking."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Wait until no worker runs and the messages they posted are handled, then stop cursor blinking."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    for _ in range(2):
+        await pilot.pause()
+        while any(worker.is_running for worker in pilot.app.workers) and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await pilot.pause()
     no_blink(pilot.app)
 
 

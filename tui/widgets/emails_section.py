@@ -1,17 +1,22 @@
 """The dashboard's Emails section: this customer's deliveries, newest first, and retry."""
 from __future__ import annotations
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Label
+from textual.widgets import DataTable, Label, Static
 
 from store import outbox
 from store.errors import PortalError
-from store.values import OutboxEmail, OutboxStatus
+from store.values import EmailKind, OutboxEmail, OutboxStatus
 from tui.calls import call
 from tui.messages import CustomerChanged, ShowError, Toast
+
+
+# The table's short names of the two email types.
+KIND_WORDS = {EmailKind.credential_create: "Credential Create", EmailKind.password_reset: "Password Reset"}
+ERROR_SHOWN = 36
 
 
 def when(moment) -> str:
@@ -31,20 +36,24 @@ class EmailsSection(Vertical):
     def compose(self) -> ComposeResult:
         yield Label("Loading…", id="emails-status", classes="muted")
         table = DataTable(id="emails-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Status", "When", "To", "Email", "Error")
+        table.add_columns("Status", "When", "Email", "Error", "To")
         yield table
+        yield Static("", id="email-detail", markup=False)
 
     def watch_emails(self, emails: tuple[OutboxEmail, ...] | None) -> None:
         table = self.query_one("#emails-table", DataTable)
         keep = table.cursor_row
         table.clear()
         for email in emails or ():
+            error = email.last_error or ""
             table.add_row(
-                email.status.value, when(email.sent_at or email.created_at), ", ".join(email.to),
-                email.kind.type_name, email.last_error or "", key=str(email.id),
+                email.status.value, when(email.sent_at or email.created_at), KIND_WORDS[email.kind],
+                error if len(error) <= ERROR_SHOWN else error[: ERROR_SHOWN - 1] + "…",
+                ", ".join(email.to), key=str(email.id),
             )
         if emails:
             table.move_cursor(row=min(keep, len(emails) - 1), animate=False)
+        self._show_detail()
         failed = sum(1 for e in emails or () if e.status is OutboxStatus.failed)
         status = self.query_one("#emails-status", Label)
         if emails is None:
@@ -54,6 +63,24 @@ class EmailsSection(Vertical):
         else:
             status.update(f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
                           + (f", {failed} failed: press r on one to send it again." if failed else "."))
+
+    @on(DataTable.RowHighlighted, "#emails-table")
+    def _show_detail(self) -> None:
+        """The highlighted email in full: the table cuts long errors and address lists."""
+        email = self.selected
+        detail = self.query_one("#email-detail", Static)
+        if email is None:
+            detail.update("")
+            return
+        parts = [f"Email {email.id}, {email.kind.type_name}, {email.status.value}",
+                 f"to {', '.join(email.to)}", f"queued by {email.queued_by}"]
+        if email.attempts:
+            parts.append(f"{email.attempts} attempt{'s' if email.attempts != 1 else ''}")
+        if email.refused:
+            parts.append(f"refused: {', '.join(email.refused)}")
+        if email.last_error:
+            parts.append(f"error: {email.last_error}")
+        detail.update("; ".join(parts))
 
     @property
     def selected(self) -> OutboxEmail | None:
