@@ -56,7 +56,8 @@ class NewCustomerScreen(ModalScreen[str | None]):
                 for field, label, placeholder in FIELDS:
                     with Horizontal(classes="form-row"):
                         yield Label(label, classes="form-label")
-                        yield Input(placeholder=placeholder, id=f"field-{field}", max_length=2000)
+                        yield Input(placeholder=placeholder, id=f"field-{field}", max_length=2000,
+                                    select_on_focus=False)
                     yield Label("", id=f"error-{field}", classes="field-error")
             with Horizontal(id="new-customer-buttons"):
                 yield Label("ctrl+s saves · esc cancels", classes="muted", id="new-customer-hint")
