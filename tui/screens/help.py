@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
+from textual.widgets import Label
 
 from tui import bindings
 
@@ -22,8 +22,10 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-keys"):
                 for group in bindings.HELP:
                     yield Label(group.title, classes="help-group")
-                    lines = [f"  {bindings.key_text(b):<16} {bindings.help_text(b)}" for b in group.bindings]
-                    yield Static("\n".join(lines), markup=False)
+                    for binding in group.bindings:
+                        with Horizontal(classes="help-row"):
+                            yield Label(bindings.key_text(binding), classes="help-key", markup=False)
+                            yield Label(bindings.help_text(binding), classes="help-text", markup=False)
                 yield Label("Letter keys work when no text field has the cursor; "
                             "the ctrl keys work everywhere.", classes="help-group")
             yield Label("↑↓ scroll · esc closes", id="help-footer")
