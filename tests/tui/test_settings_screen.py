@@ -6,7 +6,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Switch
 
-from store.settings import get_settings
+from store.settings import get_settings, update_setting
 from tests.tui.conftest import SIZES, settle
 from tui.screens.settings import SettingField, SettingsScreen
 from tui.widgets.confirm import ConfirmModal
@@ -167,18 +167,6 @@ class TestSwitchesAndLinkUse:
             settings = get_settings()
             assert (settings.credential_create_email, settings.password_reset_email) == (False, False)
 
-    async def test_switched_off_switch_shows_off_when_opened_again(self, console_app) -> None:
-        """What the screen shows comes from the database, not from the last screen's widgets."""
-        app = console_app()
-        async with app.run_test(size=(80, 24)) as pilot:
-            await open_settings(pilot)
-            await pilot.press("space")
-            await settle(pilot)
-            await pilot.press("escape")
-            await settle(pilot)
-            screen = await open_settings(pilot)
-            assert screen.query_one("#credential_create_email", Switch).value is False
-
     async def test_link_use_is_saved_when_chosen(self, console_app) -> None:
         """Choosing submit saves it at once."""
         app = console_app()
@@ -225,3 +213,39 @@ class TestLeaving:
             await open_settings(pilot)
             await save_field(pilot, "portal_url", "not a url")
             assert isinstance(app.screen, SettingsScreen)
+
+    async def test_leaving_by_a_global_key_says_what_was_not_saved(self, console_app) -> None:
+        """ctrl+f goes home without the question; a warning still names the unsaved field."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_settings(pilot)
+            await type_into(pilot, "sender", "New <new@acme.example>")
+            await pilot.press("ctrl+f")
+            await settle(pilot)
+            assert not isinstance(app.screen, SettingsScreen)
+            assert any("Sender were not saved" in n.message for n in app._notifications)
+            assert get_settings().sender == "Acme Billing <billing@acme.example>"
+
+
+class TestChangesMadeElsewhere:
+    async def test_a_switch_changed_elsewhere_shows_without_reopening(self, console_app) -> None:
+        """Another console or the CLI switches an email type off: the open screen follows."""
+        app = console_app(poll_seconds=0.1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_settings(pilot)
+            update_setting("password_reset_email", "off", actor="bob")
+            await pilot.pause(0.4)
+            await settle(pilot)
+            assert screen.query_one("#password_reset_email", Switch).value is False
+
+    async def test_an_edit_in_progress_is_kept_when_the_saved_value_changes(self, console_app) -> None:
+        """Someone else saves the field being typed in: the typing stays, the hint shows their value."""
+        app = console_app(poll_seconds=0.1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_settings(pilot)
+            await type_into(pilot, "setup_link_hours", "48")
+            update_setting("setup_link_hours", "24", actor="bob")
+            await pilot.pause(0.4)
+            await settle(pilot)
+            field = screen.query_one("#field-setup_link_hours", SettingField)
+            assert field.input.value == "48" and field.saved == "24" and field.edited

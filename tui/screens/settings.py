@@ -91,6 +91,13 @@ class SettingField(Vertical):
             self.input.value = text
         self._show_status()
 
+    def follow(self, text: str) -> None:
+        """The saved value changed elsewhere: show it, but never over an edit in progress."""
+        if self.edited or self.error is not None:
+            self.saved = text
+        else:
+            self.load(text)
+
     def watch_saved(self) -> None:
         self._show_status()
 
@@ -98,8 +105,7 @@ class SettingField(Vertical):
         self._show_status()
 
     @on(Input.Changed)
-    def _edited(self, event: Input.Changed) -> None:
-        event.stop()
+    def _edited(self) -> None:
         # A new edit replaces the refused value; its message would now be about the wrong text.
         self.error = None
         self._show_status()
@@ -129,6 +135,12 @@ class SettingsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.settings: AccountSettings | None = None
+        # Counts saves started here, so a background read taken before one isn't shown after it.
+        self._changes = 0
+        self._reading = False
+        # Labels of fields typed in but not saved, kept current for when the screen goes away.
+        self._unsaved: list[str] = []
+        self._leaving = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -156,6 +168,14 @@ class SettingsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#settings-form").disabled = True
         self.load_settings()
+        # Another console or the CLI may change a setting while this screen is open.
+        self.set_interval(self.app.poll_seconds, self._poll)
+
+    def on_unmount(self) -> None:
+        # Left by a global key (search, quit) rather than Escape: say what was not saved.
+        if self._unsaved and not self._leaving:
+            self.app.notify(f"Settings closed; edits to {', '.join(self._unsaved)} were not saved.",
+                            severity="warning")
 
     # --- reading and writing, off the event loop ------------------------------
 
@@ -169,9 +189,27 @@ class SettingsScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show_settings, settings)
 
-    @work(thread=True, group="settings-save")
+    def _poll(self) -> None:
+        if self.settings is not None and not self._reading:
+            self._reading = True
+            self._read_again(self._changes)
+
+    @work(thread=True, group="settings-poll")
+    def _read_again(self, changes: int) -> None:
+        """Read the settings in the background; a failure waits for the next tick."""
+        try:
+            settings = call(get_settings)
+        except PortalError:
+            settings = None
+        self.app.call_from_thread(self._follow, settings, changes)
+
     def save(self, key: str, text: str) -> None:
         """Save one setting; a refused value is shown at its field, nothing else changes."""
+        self._changes += 1
+        self._save(key, text)
+
+    @work(thread=True, group="settings-save")
+    def _save(self, key: str, text: str) -> None:
         try:
             settings = call(update_setting, key, text, actor=self.app.agent)
         except InvalidSetting as error:
@@ -196,6 +234,21 @@ class SettingsScreen(Screen[None]):
         form.disabled = False
         self.query_one(f"#{SWITCHES[0].key}", Switch).focus()
 
+    def _follow(self, settings: AccountSettings | None, changes: int) -> None:
+        """Show settings read in the background, unless a save started here since."""
+        self._reading = False
+        if settings is None or changes != self._changes or settings == self.settings:
+            return
+        self.settings = settings
+        for spec in SWITCHES:
+            self._show_switch(spec.key, getattr(settings, spec.key))
+        for text_spec in TEXT_FIELDS:
+            self._field(text_spec.key).follow(setting_text(settings, text_spec.key))
+        self._note_unsaved()
+        select = self.query_one("#link_use", Select)
+        with select.prevent(Select.Changed):
+            select.value = settings.link_use
+
     def _show_switch(self, key: str, on: bool) -> None:
         switch = self.query_one(f"#{key}", Switch)
         with switch.prevent(Switch.Changed):
@@ -215,6 +268,7 @@ class SettingsScreen(Screen[None]):
             pass  # the Select already shows the new value
         else:
             self._show_switch(key, getattr(settings, key))
+        self._note_unsaved()
         self.notify(f"{LABELS[key]}: {text}", title="Setting saved")
 
     def _refused(self, key: str, error: InvalidSetting) -> None:
@@ -254,6 +308,11 @@ class SettingsScreen(Screen[None]):
         if self.settings is not None and event.value != self.settings.link_use:
             self.save("link_use", str(event.value))
 
+    @on(Input.Changed)
+    def _note_unsaved(self) -> None:
+        """Keep the list of unsaved fields current (read again when the screen goes away)."""
+        self._unsaved = [field.spec.label for field in self.edited_fields()]
+
     @on(Input.Submitted)
     def _field_submitted(self, event: Input.Submitted) -> None:
         key = event.input.id or ""
@@ -285,6 +344,7 @@ class SettingsScreen(Screen[None]):
 
         def answered(leave: bool | None) -> None:
             if leave:
+                self._leaving = True
                 self.dismiss()
 
         self.app.push_screen(
