@@ -55,6 +55,7 @@ LINK_USES = (
     ("open: a link is used up when it is opened", "open"),
     ("submit: a link is used up when its form is sent", "submit"),
 )
+TEXT_KEYS = frozenset(spec.key for spec in TEXT_FIELDS)
 LABELS = {spec.key: spec.label for spec in TEXT_FIELDS} | {
     spec.key: spec.kind.type_name for spec in SWITCHES} | {"link_use": "Link use"}
 
@@ -137,6 +138,8 @@ class SettingsScreen(Screen[None]):
         self.settings: AccountSettings | None = None
         # Counts saves started here, so a background read taken before one isn't shown after it.
         self._changes = 0
+        # Saves sent and not yet answered.
+        self._pending = 0
         self._reading = False
         # Labels of fields typed in but not saved, kept current for when the screen goes away.
         self._unsaved: list[str] = []
@@ -206,6 +209,7 @@ class SettingsScreen(Screen[None]):
     def save(self, key: str, text: str) -> None:
         """Save one setting; a refused value is shown at its field, nothing else changes."""
         self._changes += 1
+        self._pending += 1
         self._save(key, text)
 
     @work(thread=True, group="settings-save")
@@ -237,17 +241,20 @@ class SettingsScreen(Screen[None]):
     def _follow(self, settings: AccountSettings | None, changes: int) -> None:
         """Show settings read in the background, unless a save started here since."""
         self._reading = False
-        if settings is None or changes != self._changes or settings == self.settings:
-            return
+        if settings is not None and changes == self._changes and settings != self.settings:
+            self._apply(settings)
+
+    def _apply(self, settings: AccountSettings) -> None:
+        """Show what the database holds now; text being typed stays, its hint shows the saved value."""
         self.settings = settings
         for spec in SWITCHES:
             self._show_switch(spec.key, getattr(settings, spec.key))
         for text_spec in TEXT_FIELDS:
             self._field(text_spec.key).follow(setting_text(settings, text_spec.key))
-        self._note_unsaved()
         select = self.query_one("#link_use", Select)
         with select.prevent(Select.Changed):
             select.value = settings.link_use
+        self._note_unsaved()
 
     def _show_switch(self, key: str, on: bool) -> None:
         switch = self.query_one(f"#{key}", Switch)
@@ -260,19 +267,20 @@ class SettingsScreen(Screen[None]):
         return self.query_one(f"#field-{key}", SettingField)
 
     def _saved(self, key: str, settings: AccountSettings) -> None:
-        self.settings = settings
-        text = setting_text(settings, key)
-        if key in {spec.key for spec in TEXT_FIELDS}:
-            self._field(key).load(text)
-        elif key == "link_use":
-            pass  # the Select already shows the new value
+        self._pending -= 1
+        if key in TEXT_KEYS:
+            self._field(key).load(setting_text(settings, key))
+        if self._pending == 0:
+            self._apply(settings)
         else:
-            self._show_switch(key, getattr(settings, key))
-        self._note_unsaved()
-        self.notify(f"{LABELS[key]}: {text}", title="Setting saved")
+            # Another save is on its way; its answer shows the whole form, so its control isn't reset.
+            self.settings = settings
+            self._note_unsaved()
+        self.notify(f"{LABELS[key]}: {setting_text(settings, key)}", title="Setting saved")
 
     def _refused(self, key: str, error: InvalidSetting) -> None:
-        if key in {spec.key for spec in TEXT_FIELDS}:
+        self._pending -= 1
+        if key in TEXT_KEYS:
             self._field(key).error = error.message
             self._field(key).input.focus()
         else:
@@ -281,7 +289,8 @@ class SettingsScreen(Screen[None]):
 
     def _failed(self, key: str, error: PortalError) -> None:
         """The database refused or was unreachable: put controls back to what is saved."""
-        if key not in {spec.key for spec in TEXT_FIELDS}:
+        self._pending -= 1
+        if key not in TEXT_KEYS:
             self._undo(key)
         self.app.show_error(error)
 
