@@ -149,7 +149,8 @@ class DashboardScreen(Screen[None]):
         panel = self.query_one(PortalPanel)
         if panel.view != detail.portal:
             panel.view = detail.portal
-            self.refresh_bindings()
+        # The PORTAL keys are dimmed or not by the state, which may have changed in the panel itself.
+        self.refresh_bindings()
         self.query_one(EmailsSection).emails = snapshot.emails
         self.query_one(ActivitySection).entries = snapshot.activity
 

@@ -81,6 +81,7 @@ class PortalPanel(Vertical):
         shown_before = (old.username or "") if old is not None else None
         if self._reset_field or shown_before is None or typed == shown_before:
             field.value = view.username or ""
+            field.cursor_position = len(field.value)
             self._reset_field = False
         self.query_one("#portal-state", Label).update(view.state_text)
         for state in ("-not_set_up", "-awaiting_customer", "-active"):
@@ -111,7 +112,8 @@ class PortalPanel(Vertical):
     def focus_username(self) -> None:
         """Put the cursor at the end of the username field."""
         field = self.query_one("#username-input", Input)
-        field.focus()
+        # Focus now, not after the queued events: keys typed right after `u` belong in the field.
+        self.screen.set_focus(field)
         field.cursor_position = len(field.value)
 
     @on(Input.Changed, "#username-input")
