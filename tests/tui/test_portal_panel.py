@@ -222,3 +222,42 @@ def rows_of_last_email() -> tuple[str, str]:
     from store import db
 
     return db.database.execute_sql("SELECT to_addresses, kind FROM outbox_email ORDER BY id DESC LIMIT 1").fetchone()
+
+
+class TestPortalMouseAndFailures:
+    async def test_mouse_alone_sets_username_and_switches_sections(self, console_app) -> None:
+        """Click the field, type, click Update, click the Activity tab: no keys but the name itself."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.click("#username-input")
+            app.screen.query_one("#username-input", Input).value = "alan.clicked"
+            await pilot.click("#update-button")
+            await settle(pilot)
+            assert login_of("C000003") == ("alan.clicked", None)
+            await pilot.click("#--content-tab-activity")
+            await settle(pilot)
+            assert app.screen.query_one("TabbedContent").active == "activity"
+
+    async def test_database_gone_shows_the_error_modal_and_nothing_breaks(self, console_app, tmp_path) -> None:
+        """When the database can't be reached, Update says so in the one error modal; the console stays up."""
+        from peewee import SqliteDatabase
+
+        from store import db
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            working = db.database.obj
+            (tmp_path / "gone").mkdir()
+            db.database.initialize(SqliteDatabase(str(tmp_path / "gone")))
+            try:
+                await update_to(pilot, "alan.offline")
+                assert isinstance(app.screen, ErrorModal)
+                assert app.screen.error.title == "Database unavailable"
+            finally:
+                db.database.initialize(working)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert login_of("C000003") is None
+            assert app.is_running
