@@ -109,6 +109,18 @@ class TestPortalActions:
             assert str(app.screen.query_one("#portal-state", Label).content) == "Awaiting customer setup"
             assert not app.screen.query_one("#delete-button", Button).disabled
 
+    async def test_update_with_the_same_username_changes_nothing(self, console_app) -> None:
+        """Update without an edit writes nothing and says so (no version bump, no activity)."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            events = count("activity_event")
+            version = panel(app).view.version
+            await update_to(pilot, "ghopper")
+            assert count("activity_event") == events
+            assert panel(app).view.version == version
+            assert any("already ghopper" in n.message for n in app._notifications)
+
     async def test_invalid_username_is_said_at_the_field_and_nothing_written(self, console_app) -> None:
         """A username the rules refuse is explained under the field; no login row appears."""
         app = console_app(**STILL)

@@ -112,3 +112,18 @@ class TestSearchPilot:
             await pilot.press("down", "n")
             await settle(pilot)
             assert isinstance(app.screen, NewCustomerScreen)
+
+
+class TestSearchPaging:
+    async def test_a_customer_added_between_pages_is_not_shown_twice(self, console_app) -> None:
+        """Paging by offset while someone adds a customer: no row appears twice, nothing crashes."""
+        from store.customers import add_customer
+
+        app = console_app(page_size=20)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            add_customer(name="Aaron Aardvark", primary_email="aa@example.com", actor="bob")
+            await pilot.press("down", "ctrl+end")
+            await settle(pilot)
+            keys = [str(k.value) for k in results(app).rows]
+            assert len(keys) == len(set(keys)) == 39

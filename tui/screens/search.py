@@ -138,9 +138,12 @@ class SearchScreen(Screen[None]):
         if page.offset == 0:
             table.clear()
             self._rows = []
-        for customer in page.customers:
+        # A customer added meanwhile shifts the pages by one: a row seen already is not added twice.
+        shown = {c.reference for c in self._rows}
+        fresh = [c for c in page.customers if c.reference not in shown]
+        for customer in fresh:
             self._add_row(table, customer)
-        self._rows.extend(page.customers)
+        self._rows.extend(fresh)
         self._has_more = page.has_more
         self._loading = False
         if self._restore is not None:

@@ -1,6 +1,8 @@
 """The dashboard's Emails section: this customer's deliveries, newest first, and retry."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -19,7 +21,7 @@ KIND_WORDS = {EmailKind.credential_create: "Credential Create", EmailKind.passwo
 ERROR_SHOWN = 36
 
 
-def when(moment) -> str:
+def when(moment: datetime | None) -> str:
     """A timestamp as the console shows it: minutes, UTC."""
     return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
 

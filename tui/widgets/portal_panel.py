@@ -124,11 +124,15 @@ class PortalPanel(Vertical):
     @on(Button.Pressed, "#update-button")
     def update_username(self) -> None:
         """Update: set or change the username to what the field holds."""
-        if self.view is None or self.busy:
+        view = self.view
+        if view is None or self.busy:
+            return
+        typed = self.query_one("#username-input", Input).value
+        if view.username is not None and typed.strip() == view.username:
+            self.post_message(Toast(f"The username is already {view.username}; nothing to update."))
             return
         self.busy = True
-        self._set_username(self.view.reference, self.query_one("#username-input", Input).value,
-                           self.view.version)
+        self._set_username(view.reference, typed, view.version)
 
     @on(Button.Pressed, "#delete-button")
     def delete_username(self) -> None:
