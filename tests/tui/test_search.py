@@ -127,3 +127,18 @@ class TestSearchPaging:
             await settle(pilot)
             keys = [str(k.value) for k in results(app).rows]
             assert len(keys) == len(set(keys)) == 39
+
+    async def test_first_page_does_not_wait_the_typing_pause(self, console_app) -> None:
+        """The typing pause is for bursts of keys; the home screen's first page comes at once."""
+        import asyncio
+
+        app = console_app(search_delay=5.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(50):
+                await asyncio.sleep(0.02)
+                if results(app).row_count:
+                    break
+            assert results(app).row_count == 60
+            await pilot.press("x")
+            await asyncio.sleep(0.3)
+            assert results(app).row_count == 60  # typed text waits the pause

@@ -97,28 +97,34 @@ class SearchScreen(Screen[None]):
         value = self.query_one("#state-filter", Select).value
         return None if value in ("all", Select.BLANK) else PortalState(str(value))
 
-    def _start_search(self, *, keep: str | None = None) -> None:
-        """Run the query afresh; ``keep`` puts the cursor back on that customer if still found."""
+    def _start_search(self, *, keep: str | None = None, typed: bool = False) -> None:
+        """Run the query afresh; ``keep`` puts the cursor back on that customer if still found.
+
+        Only a query ``typed`` waits the typing pause: it is there for bursts of keys,
+        not for the first page, a filter change or a return from a dashboard.
+        """
         self._generation += 1
         self._loading = True
         self._restore = keep
         self._show_status()
         limit = max(self.app.page_size, len(self._rows)) if keep else self.app.page_size
-        self._query(self._generation, self.search_text, self.state_filter, 0, limit)
+        delay = self.app.search_delay if typed else 0.0
+        self._query(self._generation, self.search_text, self.state_filter, 0, limit, delay)
 
     def _load_more(self) -> None:
         if self._has_more and not self._loading:
             self._loading = True
             self._show_status()
             self._query(self._generation, self.search_text, self.state_filter, len(self._rows),
-                        self.app.page_size)
+                        self.app.page_size, 0.0)
 
     @work(thread=True, exclusive=True, group="search")
-    def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int) -> None:
+    def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int,
+               delay: float) -> None:
         """One page of results; a newer query cancels this one before it reaches the database."""
         worker = get_current_worker()
-        if offset == 0:
-            time.sleep(self.app.search_delay)
+        if delay:
+            time.sleep(delay)
         if worker.is_cancelled:
             return
         try:
@@ -203,7 +209,7 @@ class SearchScreen(Screen[None]):
 
     @on(Input.Changed, "#search-input")
     def _text_changed(self) -> None:
-        self._start_search()
+        self._start_search(typed=True)
 
     @on(Select.Changed, "#state-filter")
     def _filter_changed(self) -> None:
