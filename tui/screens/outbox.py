@@ -71,9 +71,9 @@ class OutboxScreen(Screen[None]):
     CSS_PATH = "outbox.tcss"
     TITLE = "Outbox"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("r", "retry", "Retry failed"),
-        Binding("f", "next_filter", "Filter"),
+        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+        Binding("r", "retry", "Retry failed", tooltip="Send the highlighted failed email again, with a fresh link"),
+        Binding("f", "next_filter", "Filter", tooltip="Next status filter: all, queued, sending, sent, failed"),
     ]
 
     def __init__(self) -> None:
@@ -81,6 +81,8 @@ class OutboxScreen(Screen[None]):
         self.emails: dict[int, OutboxEmail] = {}
         self._shown: tuple[OutboxEmail, ...] | None = None
         self._loaded_filter: OutboxStatus | None = None
+        # A timer tick while a read is still running skips, rather than piling up threads.
+        self._reading = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,7 +105,11 @@ class OutboxScreen(Screen[None]):
         self.refresh_outbox()
         # Read again on the console's polling period (about a second), so the mailer's progress
         # shows without a key press.
-        self.set_interval(self.app.poll_seconds, self.refresh_outbox)
+        self.set_interval(self.app.poll_seconds, self._poll)
+
+    def _poll(self) -> None:
+        if not self._reading:
+            self.refresh_outbox()
 
     @property
     def status_filter(self) -> OutboxStatus | None:
@@ -115,6 +121,7 @@ class OutboxScreen(Screen[None]):
 
     def refresh_outbox(self) -> None:
         """Read the outbox again for the chosen filter."""
+        self._reading = True
         self._load(self.status_filter)
 
     @work(thread=True, exclusive=True, group="outbox-load")
@@ -128,11 +135,16 @@ class OutboxScreen(Screen[None]):
             self.app.call_from_thread(self._show, status, emails)
 
     def _load_failed(self, error: PortalError) -> None:
+        self._reading = False
         self.query_one("#outbox-count", Static).update(f"Not refreshed: {error.message}")
 
     def _show(self, status: OutboxStatus | None, emails: tuple[OutboxEmail, ...]) -> None:
+        self._reading = False
         if status is not self.status_filter:
             return  # the filter changed while this was read; its own read follows
+        count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
+        self.query_one("#outbox-count", Static).update(
+            count + (f" (the newest {LIMIT})" if len(emails) == LIMIT else ""))
         if emails == self._shown and status is self._loaded_filter:
             return  # nothing changed: keep the cursor and scroll exactly where they are
         table = self.query_one(DataTable)
@@ -150,9 +162,6 @@ class OutboxScreen(Screen[None]):
                       else f"No {status.value} emails.")
         self.query_one("#outbox-empty", Static).update(empty_text)
         self.query_one("#outbox-empty").display = empty
-        counts = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
-        self.query_one("#outbox-count", Static).update(
-            counts + (f" (the newest {LIMIT})" if len(emails) == LIMIT else ""))
         self._show_detail()
 
     # --- the selected email ---------------------------------------------------------

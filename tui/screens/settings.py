@@ -129,8 +129,8 @@ class SettingsScreen(Screen[None]):
     CSS_PATH = "settings.tcss"
     TITLE = "Settings"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "save_all", "Save edits", priority=True),
+        Binding("escape", "back", "Back", tooltip="Back; asks first when an edit is not saved"),
+        Binding("ctrl+s", "save_all", "Save edits", priority=True, tooltip="Save every edited field"),
     ]
 
     def __init__(self) -> None:
