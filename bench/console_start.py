@@ -94,6 +94,7 @@ def run_console(url: str, report_fd: int, *, search_delay: float | None = None) 
     ``search_delay`` replaces the typing pause, to show how much of the time it is.
     """
     from textual import on
+    from textual.widgets import DataTable
 
     from store import db
     from store.config import load_config
@@ -121,6 +122,9 @@ def run_console(url: str, report_fd: int, *, search_delay: float | None = None) 
                 self.call_after_refresh(self._frame_drawn)
 
         def _frame_drawn(self) -> None:
+            # Guard against timing the wrong frame: the results must be in the search table.
+            if not self.screen.query_one(DataTable).row_count:
+                raise SystemExit("first results frame reported before the table had rows")
             report(report_fd)
             self.exit()
 
@@ -219,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     """Measure both apps, print each run, the medians and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", default="80x24", help="terminal columns x rows")
     parser.add_argument("--page-size", type=int, default=100, help="rows the first query fetches")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
