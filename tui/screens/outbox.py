@@ -241,4 +241,5 @@ class OutboxScreen(Screen[None]):
             self.post_message(OpenCustomer(email.customer_reference))
 
     def action_back(self) -> None:
+        """Back to the screen the Outbox was opened from."""
         self.dismiss()

@@ -78,10 +78,12 @@ class SettingField(Vertical):
 
     @property
     def input(self) -> Input:
+        """Where the setting is typed."""
         return self.query_one(Input)
 
     @property
     def edited(self) -> bool:
+        """True when the typed text differs from the saved value."""
         return self.input.value != self.saved
 
     def load(self, text: str) -> None:
