@@ -177,6 +177,20 @@ class TestSwitchesAndLinkUse:
             assert get_settings().link_use == "submit"
 
 
+class TestKeyboard:
+    async def test_tab_reaches_every_setting_in_reading_order(self, console_app) -> None:
+        """Keyboard only: Tab walks the switches, the text settings and link use, top to bottom."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_settings(pilot)
+            seen = [screen.focused.id]
+            for _ in range(6):
+                await pilot.press("tab")
+                seen.append(screen.focused.id)
+            assert seen == ["credential_create_email", "password_reset_email", "portal_url",
+                            "setup_link_hours", "reset_link_hours", "sender", "link_use"]
+
+
 class TestLeaving:
     async def test_escape_goes_back_when_nothing_is_edited(self, console_app) -> None:
         """No question when there is nothing to lose."""
