@@ -178,6 +178,18 @@ class TestListing:
             assert (str(emails["sending"]), "sent") in rows(screen)
             assert screen.selected_email().id == emails["sending"]
 
+    async def test_a_click_selects_an_email(self, console_app, emails) -> None:
+        """With the mouse: clicking a row selects that email and shows it in full."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            row = screen.query_one(DataTable).get_row_index(str(emails["failed"]))
+            # One header line above the rows.
+            await pilot.click("#outbox-table", offset=(5, row + 1))
+            await pilot.pause()
+            assert screen.selected_email().id == emails["failed"]
+            assert "mailbox unavailable" in str(screen.query_one("#outbox-detail", Static).render())
+
     async def test_enter_opens_the_emails_customer(self, console_app, emails) -> None:
         """From an email to the Customer Dashboard of the customer it was for."""
         app = console_app()

@@ -167,6 +167,15 @@ class TestSwitchesAndLinkUse:
             settings = get_settings()
             assert (settings.credential_create_email, settings.password_reset_email) == (False, False)
 
+    async def test_a_click_toggles_a_switch_too(self, console_app) -> None:
+        """With the mouse: a click on the switch saves like the keyboard does."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_settings(pilot)
+            await pilot.click("#password_reset_email")
+            await settle(pilot)
+            assert get_settings().password_reset_email is False
+
     async def test_link_use_is_saved_when_chosen(self, console_app) -> None:
         """Choosing submit saves it at once."""
         app = console_app()
