@@ -11,7 +11,7 @@ The two apps take turns, after one unmeasured warm-up each, and the medians are 
 
 - console: what `portal-console` does at start (the command-line parser with every
   part's commands, the configuration, the database with its migration check), then
-  PortalConsoleApp as shipped (its search waits its typing pause before the first query).
+  PortalConsoleApp as shipped.
 - bare: Input, Select, DataTable and Footer in a plain textual.App, its table filled
   from the same query (store.customers.find_customers, one page of the same size)
   in a thread worker; the database is opened without the migration check.
@@ -40,9 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 TARGET_RATIO = 1.5
-# "console-no-pause" is the console without the typing pause before its first query:
-# not the target figure, it shows how much of the difference that pause is.
-KINDS = ("console", "bare", "console-no-pause")
+KINDS = ("console", "bare")
 # A run that has not drawn its first frame by then is reported as a failure, not waited on.
 RUN_TIMEOUT = 60.0
 
@@ -88,11 +86,8 @@ def report(fd: int) -> None:
     os.close(fd)
 
 
-def run_console(url: str, report_fd: int, *, search_delay: float | None = None) -> None:
-    """The console as `portal-console` starts it, exiting after its first frame with results.
-
-    ``search_delay`` replaces the typing pause, to show how much of the time it is.
-    """
+def run_console(url: str, report_fd: int) -> None:
+    """The console as `portal-console` starts it, exiting after its first frame with results."""
     from textual import on
     from textual.widgets import DataTable
 
@@ -128,8 +123,7 @@ def run_console(url: str, report_fd: int, *, search_delay: float | None = None) 
             report(report_fd)
             self.exit()
 
-    options = {} if search_delay is None else {"search_delay": search_delay}
-    FirstFrameConsole(agent=config.agent, **options).run()
+    FirstFrameConsole(agent=config.agent).run()
 
 
 def run_bare(url: str, report_fd: int, page_size: int) -> None:
@@ -233,9 +227,6 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child == "console":
         run_console(args.url, args.report_fd)
-        return 0
-    if args.child == "console-no-pause":
-        run_console(args.url, args.report_fd, search_delay=0.0)
         return 0
     if args.child == "bare":
         run_bare(args.url, args.report_fd, args.page_size)
