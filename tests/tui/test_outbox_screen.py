@@ -8,10 +8,11 @@ server's answer), so the screen reads exactly what a mailer would leave behind.
 from __future__ import annotations
 
 import pytest
+from peewee import SqliteDatabase
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
-from store import demo
+from store import db, demo
 from store.models import OutboxEmail as OutboxRow, PortalLink
 from store.outbox import get_email
 from store.values import OutboxStatus
@@ -200,3 +201,25 @@ class TestListing:
             await settle(pilot)
             assert isinstance(app.screen, DashboardScreen)
             assert app.screen.reference == get_email(emails["failed"]).customer_reference
+
+
+class TestDatabaseGone:
+    async def test_a_failed_refresh_keeps_the_rows_and_says_so(self, console_app, emails, tmp_path) -> None:
+        """The list stays readable when the database goes away; the count line says it is not fresh."""
+        app = console_app(poll_seconds=0.1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            working = db.database.obj
+            (tmp_path / "gone").mkdir()
+            # A directory is no SQLite file: every query fails as with a database that went away.
+            db.database.initialize(SqliteDatabase(str(tmp_path / "gone")))
+            try:
+                await pilot.pause(0.4)
+                await settle(pilot)
+                assert "Not refreshed" in str(screen.query_one("#outbox-count", Static).render())
+                assert len(rows(screen)) == 5
+            finally:
+                db.database.initialize(working)
+            await pilot.pause(0.4)
+            await settle(pilot)
+            assert str(screen.query_one("#outbox-count", Static).render()) == "5 emails"

@@ -3,13 +3,16 @@ service layer; a refused value stays where it was typed and nothing is saved."""
 from __future__ import annotations
 
 import pytest
+from peewee import SqliteDatabase
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Switch
 
+from store import db
 from store.settings import get_settings, update_setting
 from tests.tui.conftest import SIZES, settle
 from tui.screens.settings import SettingField, SettingsScreen
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.error_modal import ErrorModal
 
 
 async def open_settings(pilot: Pilot) -> SettingsScreen:
@@ -272,3 +275,27 @@ class TestChangesMadeElsewhere:
             await settle(pilot)
             field = screen.query_one("#field-setup_link_hours", SettingField)
             assert field.input.value == "48" and field.saved == "24" and field.edited
+
+
+class TestDatabaseGone:
+    async def test_a_toggle_that_cannot_be_saved_goes_back_and_says_why(self, console_app, tmp_path) -> None:
+        """An unreachable database: the error modal says so, and the switch shows what is really saved."""
+        app = console_app(poll_seconds=60)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_settings(pilot)
+            working = db.database.obj
+            (tmp_path / "gone").mkdir()
+            # A directory is no SQLite file: every query fails as with a database that went away.
+            db.database.initialize(SqliteDatabase(str(tmp_path / "gone")))
+            try:
+                await pilot.press("space")
+                await settle(pilot)
+                assert isinstance(app.screen, ErrorModal)
+                assert app.screen.error.title == "Database unavailable"
+            finally:
+                db.database.initialize(working)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert screen.query_one("#credential_create_email", Switch).value is True
+            assert str(screen.query_one("#state-credential_create_email").render()) == "On"
+            assert get_settings().credential_create_email is True
