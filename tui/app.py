@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App
-from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 
 from store.errors import PortalError

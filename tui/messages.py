@@ -81,3 +81,20 @@ class ActionFinished(Message):
         self.view = view
         self.toast = toast
         self.error = error
+
+
+class CustomerAdded(Message):
+    """The new customer form saved: what to tell the agent, then open ``reference``."""
+
+    def __init__(self, reference: str, text: str) -> None:
+        super().__init__()
+        self.reference = reference
+        self.text = text
+
+
+class FormRefused(Message):
+    """The service layer refused a form; the form shows it at the field it names."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Label, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from store import portal
 from store.models import OutboxEmail

@@ -16,7 +16,7 @@ from store.customers import add_customer, get_customer
 from store.errors import PortalError
 from tui import bindings
 from tui.calls import call
-from tui.messages import ShowError, Toast
+from tui.messages import CustomerAdded, FormRefused
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (
@@ -25,18 +25,6 @@ FIELDS = (
     ("primary_email", "Primary Email Address", "one or more, separated by , ; or spaces"),
     ("reference", "Reference", "blank: the next C number"),
 )
-
-
-class _Saved(Toast):
-    """The customer was added: a toast, then the dashboard of ``reference``."""
-
-    def __init__(self, reference: str, text: str) -> None:
-        super().__init__(text, title=f"Customer {reference} added")
-        self.reference = reference
-
-
-class _Refused(ShowError):
-    """The service layer refused the form; shown at its field when it names one."""
 
 
 class NewCustomerScreen(ModalScreen[str | None]):
@@ -112,12 +100,12 @@ class NewCustomerScreen(ModalScreen[str | None]):
             else:
                 text = f"No Customer Credential Create email: {new.not_queued_reason}"
         except PortalError as error:
-            self.post_message(_Refused(error))
+            self.post_message(FormRefused(error))
         else:
-            self.post_message(_Saved(new.reference, text))
+            self.post_message(CustomerAdded(new.reference, text))
 
-    @on(_Refused)
-    def _refused(self, message: _Refused) -> None:
+    @on(FormRefused)
+    def _refused(self, message: FormRefused) -> None:
         message.stop()
         self._saving = False
         self.query_one("#save-button", Button).disabled = False
@@ -128,8 +116,8 @@ class NewCustomerScreen(ModalScreen[str | None]):
         else:
             self.app.show_error(error)
 
-    @on(_Saved)
-    def _saved(self, message: _Saved) -> None:
+    @on(CustomerAdded)
+    def _saved(self, message: CustomerAdded) -> None:
         message.stop()
-        self.app.notify(message.text, title=message.title)
+        self.app.notify(message.text, title=f"Customer {message.reference} added")
         self.dismiss(message.reference)
