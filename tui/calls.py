@@ -1,8 +1,9 @@
 """Service-layer calls from the console's thread workers.
 
-Each call gets its own database connection for the worker's thread and closes
-it after, and a database that is locked or gone becomes a domain error, so the
-console shows it in the one error modal like every other failure.
+Each call opens the database connection of the worker's thread and closes it
+after: a connection is never left idle in a pooled thread, so a restarted
+database server heals by itself on the next call. A database that is locked or
+gone becomes a domain error, shown in the one error modal like every other failure.
 """
 from __future__ import annotations
 

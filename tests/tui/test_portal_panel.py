@@ -106,6 +106,9 @@ class TestPortalActions:
             await update_to(pilot, "alan.turing")
             assert login_of("C000003") == ("alan.turing", None)
             assert panel(app).view.state is PortalState.awaiting_customer
+            await pilot.press("m")  # the next step works at once: keys are no longer typed into the field
+            await settle(pilot)
+            assert count("outbox_email", "kind = 'credential_create'") == 1
             assert str(app.screen.query_one("#portal-state", Label).content) == "Awaiting customer setup"
             assert not app.screen.query_one("#delete-button", Button).disabled
 

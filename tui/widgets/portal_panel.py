@@ -172,6 +172,10 @@ class PortalPanel(Vertical):
             self._reset_field = True
             self.view = self.view
         self.show_field_error(None)
+        self._hand_keys_back()
+
+    def _hand_keys_back(self) -> None:
+        """Focus the section tabs, so the dashboard's letter keys (m, d, e, ...) work again."""
         tabs = self.screen.query("Tabs")
         if tabs:
             tabs.first().focus()
@@ -232,6 +236,9 @@ class PortalPanel(Vertical):
         if message.view is not None:
             self._reset_field = True
             self.view = message.view
+        if message.action == "update" and self.query_one("#username-input", Input).has_focus:
+            # Saved: the next step (m to send the email) should not type into the field.
+            self._hand_keys_back()
         if message.toast:
             self.post_message(Toast(message.toast))
         self.post_message(CustomerChanged())
