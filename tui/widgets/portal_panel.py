@@ -97,7 +97,11 @@ class PortalPanel(Vertical):
         note.update(view.email_type_note or "")
         note.display = view.email_type_note is not None
         recipients = self.query_one("#email-recipients", Static)
-        recipients.update(f"Goes to: {', '.join(view.addresses)}" if view.addresses else "")
+        addresses = view.addresses
+        if len(addresses) > 1:
+            recipients.update(f"Goes to all {len(addresses)} addresses: {', '.join(addresses)}")
+        else:
+            recipients.update(f"Goes to: {addresses[0]}" if addresses else "")
         recipients.display = bool(view.addresses)
 
     def show_field_error(self, message: str | None) -> None:
