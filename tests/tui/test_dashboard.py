@@ -121,3 +121,16 @@ class TestDashboardPilot:
             text = str(app.screen.query_one("#customer-addresses").content)
             assert "empty" in text
             assert count("outbox_email") == 0
+
+    async def test_unknown_customer_is_said_and_search_stays(self, console_app) -> None:
+        """Opening a reference that doesn't exist shows 'No such customer' and returns to search."""
+        from tui.widgets.error_modal import ErrorModal
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C999999")
+            assert isinstance(app.screen, ErrorModal)
+            assert app.screen.error.title == "No such customer"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
