@@ -67,6 +67,14 @@ class CustomerLoaded(Message):
         self.snapshot = snapshot
 
 
+class CustomerGone(Message):
+    """The dashboard's customer can't be read (no such reference): close it and say why."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error
+
+
 class CustomerChanged(Message):
     """Something on the dashboard changed the customer (Update, Delete, Send, Retry): read it again."""
 

@@ -19,7 +19,7 @@ from store.errors import CustomerNotFound, PortalError
 from store.values import PortalView
 from tui import bindings
 from tui.calls import call
-from tui.messages import CustomerChanged, CustomerLoaded, ShowError, Snapshot
+from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, ShowError, Snapshot
 from tui.widgets.activity_section import ActivitySection
 from tui.widgets.emails_section import EmailsSection
 from tui.widgets.portal_panel import PortalPanel
@@ -101,12 +101,12 @@ class DashboardScreen(Screen[None]):
     def _load(self) -> None:
         try:
             snapshot = call(read_snapshot, self.reference)
+        except CustomerNotFound as error:
+            self.post_message(CustomerGone(error))
         except PortalError as error:
             self.post_message(ShowError(error))
-            if isinstance(error, CustomerNotFound):
-                self.app.call_from_thread(self.dismiss)
-            return
-        self.post_message(CustomerLoaded(snapshot))
+        else:
+            self.post_message(CustomerLoaded(snapshot))
 
     def _poll(self) -> None:
         if not self._polling and self._marker is not None:
@@ -153,6 +153,12 @@ class DashboardScreen(Screen[None]):
         self.refresh_bindings()
         self.query_one(EmailsSection).emails = snapshot.emails
         self.query_one(ActivitySection).entries = snapshot.activity
+
+    @on(CustomerGone)
+    def _gone(self, message: CustomerGone) -> None:
+        message.stop()
+        self.dismiss()
+        self.app.show_error(message.error)
 
     @on(CustomerChanged)
     def _changed(self, message: CustomerChanged) -> None:
