@@ -66,11 +66,6 @@ async def open_customer(pilot: Pilot, reference: str) -> None:
     await settle(pilot)
 
 
-def rows(table: str, where: str = "1=1", params: tuple = ()) -> list[tuple]:
-    """Rows of a table read with plain SQL, so tests see what the database really holds."""
-    return db.database.execute_sql(f"SELECT * FROM {table} WHERE {where}", params).fetchall()
-
-
 def count(table: str, where: str = "1=1", params: tuple = ()) -> int:
     """How many rows of a table match, read with plain SQL."""
     return db.database.execute_sql(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
