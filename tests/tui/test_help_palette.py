@@ -117,3 +117,18 @@ class TestFooter:
             await open_customer(pilot, "C000001")
             shown = {key.description for key in app.screen.query("FooterKey") if key.region.right <= size[0]}
             assert {"Back", "Username", "Send email", "Delete", "Help"} <= shown
+
+    async def test_palette_runs_a_global_action(self, console_app) -> None:
+        """Choosing 'New customer' in the palette opens the form, as ctrl+n does."""
+        from tui.screens.new_customer import NewCustomerScreen
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p")
+            await settle(pilot)
+            await pilot.press(*"new cust")
+            await pilot.pause(0.3)
+            await pilot.press("down", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, NewCustomerScreen)
