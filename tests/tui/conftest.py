@@ -31,6 +31,18 @@ def demo_db(tmp_path, fixed_clock: clock.FixedClock) -> Iterator[str]:
 
 
 @pytest.fixture
+def demo_postgres(postgres_url: str, fixed_clock: clock.FixedClock) -> Iterator[str]:
+    """The demo customers on the session's PostgreSQL database (skips when none answers)."""
+    from tests.conftest import _empty_tables
+
+    db.init(postgres_url)
+    _empty_tables()
+    demo.seed(customers=60)
+    yield postgres_url
+    db.close()
+
+
+@pytest.fixture
 def console_app(demo_db: str) -> Callable[..., PortalConsoleApp]:
     """A factory of consoles on the demo database: console_app(poll_seconds=0.2, ...)."""
 

@@ -276,3 +276,33 @@ class TestPortalMouseAndFailures:
             await settle(pilot)
             assert login_of("C000003") is None
             assert app.is_running
+
+
+class TestPortalOnPostgres:
+    async def test_update_send_and_follow_on_postgresql(self, demo_postgres) -> None:
+        """The same panel on PostgreSQL: worker threads' connections write, and a change elsewhere shows."""
+        from tui.app import PortalConsoleApp
+
+        app = PortalConsoleApp(agent=AGENT, search_delay=0.0, poll_seconds=0.5)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await update_to(pilot, "alan.pg")
+            await pilot.press("m")
+            await settle(pilot)
+            assert login_of_pg("C000003") == "alan.pg"
+            assert count("outbox_email") == 1
+            portal.set_username("C000003", "alan.elsewhere", expected_version=None, actor="bob")
+            for _ in range(20):
+                await asyncio.sleep(0.1)
+                if panel(app).view.username == "alan.elsewhere":
+                    break
+            assert panel(app).view.username == "alan.elsewhere"
+
+
+def login_of_pg(reference: str) -> str | None:
+    from store import db
+
+    row = db.database.execute_sql(
+        "SELECT l.username FROM portal_login l JOIN customer c ON c.id = l.customer_id WHERE c.reference = %s",
+        (reference,)).fetchone()
+    return row[0] if row else None
