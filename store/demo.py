@@ -1,6 +1,7 @@
 """Demo data: customers in every portal state, made the same way every time."""
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -92,3 +93,43 @@ def seed(customers: int = 60, *, actor: str = "demo") -> int:
 
 
 
+
+# Emails for the Outbox screenshots and tests: (reference, outcome, error, refused addresses).
+_DEMO_EMAILS = [
+    ("C000001", "sent", None, ()),
+    ("C000006", "sent", None, ("dmr@unix.example",)),
+    ("C000003", "failed", "550 5.1.1 <alan@bletchley.example>: mailbox unavailable", ()),
+    ("C000002", "sending", None, ()),
+    ("C000007", "queued", None, ()),
+]
+
+
+def seed_emails(*, actor: str = "demo") -> list[int]:
+    """Queue the demo customers' portal emails and give them the outcomes a mailer would.
+
+    Each email is queued through the PORTAL send action; then its row is moved on as the
+    mailer moves it (claimed: sending; delivered: sent, link redacted; given up: failed),
+    minutes apart, so the Outbox shows every status. Returns the outbox ids in order.
+    """
+    from .models import OutboxEmail
+    from .portal import send_portal_email
+    from .values import OutboxStatus
+
+    now = clock.now()
+    ids = []
+    for minutes, (reference, outcome, error, refused) in enumerate(_DEMO_EMAILS):
+        queued = send_portal_email(reference, actor=actor)
+        created = now - timedelta(minutes=10 * (len(_DEMO_EMAILS) - minutes))
+        changes: dict[str, object] = dict(created_at=created, next_attempt_at=created)
+        if outcome == OutboxStatus.sending.value:
+            changes.update(status=outcome, attempts=1, claimed_by="mailer-demo", claimed_at=now)
+        elif outcome == OutboxStatus.sent.value:
+            changes.update(status=outcome, attempts=1, sent_at=created + timedelta(seconds=3),
+                           link_url="(redacted once sent)", next_attempt_at=None,
+                           refused_addresses=json.dumps(list(refused)))
+        elif outcome == OutboxStatus.failed.value:
+            changes.update(status=outcome, attempts=5, last_error=error, next_attempt_at=None)
+        with write():
+            OutboxEmail.update(**changes).where(OutboxEmail.id == queued.outbox_id).execute()
+        ids.append(queued.outbox_id)
+    return ids

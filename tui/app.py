@@ -1,19 +1,139 @@
-"""The console app. (Placeholder screen until the console issue lands.)"""
+"""The console app: customer search at home, the Customer Dashboard with its PORTAL
+panel, and the way back to both from anywhere (keys, footer, command palette)."""
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import App
+from textual.screen import ModalScreen, Screen
+
+from store.errors import PortalError
+from tui import bindings
+from tui.commands import PortalCommands
+from tui.messages import OpenCustomer, ShowError, Toast
+from tui.widgets.error_modal import ErrorModal
+
+if TYPE_CHECKING:
+    from store.config import Config
+
+# Actions that leave the current screen; a question or a form on top must be answered first.
+_NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "help"}
 
 
-class PortalConsoleApp(App):
+class PortalConsoleApp(App[None]):
+    """Portal Console: billing support agents manage customers' Self-Service Portal access."""
+
     TITLE = "Portal Console"
-    BINDINGS = [("q", "quit", "Quit")]
+    # The home screen's CSS is the app's: Textual loads a Screen's CSS_PATH on push,
+    # and the default screen is never pushed.
+    CSS_PATH = ["app.tcss", "screens/search.tcss"]
+    BINDINGS = list(bindings.APP)
+    COMMANDS = App.COMMANDS | {PortalCommands}
+    NOTIFICATION_TIMEOUT = 6
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("Customer search comes with the console issue. Use `portal-console --help` meanwhile.")
-        yield Footer()
+    def __init__(self, agent: str, *, poll_seconds: float = 1.0, search_delay: float = 0.12,
+                 page_size: int = 100) -> None:
+        super().__init__()
+        self.agent = agent
+        # How often an open customer is checked for changes made elsewhere (<= 1 s: shown within 2 s).
+        self.poll_seconds = poll_seconds
+        # Typing pause before a search runs, so a burst of keys makes one query.
+        self.search_delay = search_delay
+        self.page_size = page_size
+        self.sub_title = f"agent {agent}"
+
+    def get_default_screen(self) -> Screen:
+        from tui.screens.search import SearchScreen
+
+        return SearchScreen()
+
+    # --- the one path for errors and toasts ---------------------------------
+
+    def show_error(self, error: PortalError) -> None:
+        """Show a domain error in the one error modal."""
+        self.push_screen(ErrorModal(error))
+
+    @on(ShowError)
+    def _on_show_error(self, message: ShowError) -> None:
+        self.show_error(message.error)
+
+    @on(Toast)
+    def _on_toast(self, message: Toast) -> None:
+        self.notify(message.text, title=message.title, severity=message.severity)  # type: ignore[arg-type]
+
+    # --- navigation ---------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide screen-changing keys while a modal question or form is open."""
+        from tui.screens.search import SearchScreen
+
+        if action in _NAVIGATION and isinstance(self.screen, ModalScreen):
+            return False
+        # On the search screen its own binding puts the cursor in the box.
+        return not (action == "open_search" and isinstance(self.screen, SearchScreen))
+
+    async def _to_home(self) -> None:
+        """Back to the search screen, closing whatever is above it."""
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+
+    @on(OpenCustomer)
+    async def _on_open_customer(self, message: OpenCustomer) -> None:
+        await self.open_customer(message.reference)
+
+    async def open_customer(self, reference: str) -> None:
+        """Show the Customer Dashboard of ``reference`` on top of the search screen."""
+        from tui.screens.dashboard import DashboardScreen
+
+        await self._to_home()
+        await self.push_screen(DashboardScreen(reference))
+
+    async def action_open_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        await self._to_home()
+        if isinstance(self.screen, SearchScreen):
+            self.screen.focus_search()
+
+    def action_new_customer(self) -> None:
+        from tui.screens.new_customer import NewCustomerScreen
+
+        def opened(reference: str | None) -> None:
+            if reference is not None:
+                self.post_message(OpenCustomer(reference))
+
+        self.push_screen(NewCustomerScreen(), opened)
+
+    def action_open_settings(self) -> None:
+        try:
+            from tui.screens.settings import SettingsScreen
+        except ImportError:
+            self.notify("The Settings screen is not available yet.", severity="warning")
+            return
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
+
+    def action_open_outbox(self) -> None:
+        try:
+            from tui.screens.outbox import OutboxScreen
+        except ImportError:
+            self.notify("The Outbox screen is not available yet.", severity="warning")
+            return
+        if not isinstance(self.screen, OutboxScreen):
+            self.push_screen(OutboxScreen())
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
 
 
-def run_console() -> None:
-    PortalConsoleApp().run()
+def run_console(config: Config) -> None:
+    """Open the console for the configured agent (the store is already initialised)."""
+    app = PortalConsoleApp(agent=config.agent)
+    # The lead engineer wires the background mailer in here: when
+    # config.mailer_in_console, start BackgroundMailer(config) before app.run()
+    # and stop it in a finally block after, so queued emails go out while the console is open.
+    app.run()

@@ -60,7 +60,7 @@ def _customer_json(detail) -> dict[str, Any]:
 def cmd_console(args: argparse.Namespace) -> int:
     from tui.app import run_console
 
-    run_console()
+    run_console(load_config())
     return 0
 
 

@@ -1,0 +1,257 @@
+"""Console start-up: process start to the first frame of the search screen showing results,
+on a database of 100,000 customers, against a bare Textual app with the same widgets.
+
+    .venv/bin/python bench/console_start.py [--customers N] [--runs N] [--size 80x24]
+
+Each run spawns a fresh Python process on a pseudo-terminal of the given size and
+times it from just before the spawn until the process reports, over a pipe, that a
+frame with results has been written to the terminal (a callback scheduled with
+``call_after_refresh`` once the rows are in the table runs after that frame is drawn).
+The two apps take turns, after one unmeasured warm-up each, and the medians are printed.
+
+- console: what `portal-console` does at start (the command-line parser with every
+  part's commands, the configuration, the database with its migration check), then
+  PortalConsoleApp as shipped.
+- bare: Input, Select, DataTable and Footer in a plain textual.App, its table filled
+  from the same query (store.customers.find_customers, one page of the same size)
+  in a thread worker; the database is opened without the migration check.
+
+The database is made once with store.demo.seed and kept in the temp folder.
+"""
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 1.5
+KINDS = ("console", "bare")
+# A run that has not drawn its first frame by then is reported as a failure, not waited on.
+RUN_TIMEOUT = 60.0
+
+
+# --- the cached database -------------------------------------------------------
+
+def database_path(customers: int) -> Path:
+    """Where the seeded database of ``customers`` customers is kept between runs."""
+    from store.db import MIGRATIONS_DIR
+
+    # A new migration makes a new file, so a cached database never has an old schema.
+    schema = max(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))
+    return Path(tempfile.gettempdir()) / "portal-console-bench" / f"customers-{customers}-{schema}.db"
+
+
+def ensure_database(customers: int) -> Path:
+    """The cached database, made (into a temporary name, then renamed) when missing."""
+    path = database_path(customers)
+    if path.exists():
+        return path
+    from store import db, demo
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    started = time.perf_counter()
+    print(f"making {path} with {customers:,} customers (once) ...", flush=True)
+    db.init(f"sqlite:///{partial}")
+    demo.seed(customers=customers, actor="bench")
+    db.database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    partial.rename(path)
+    print(f"made in {time.perf_counter() - started:.1f} s", flush=True)
+    return path
+
+
+# --- the two apps, run in the child process -------------------------------------
+
+def report(fd: int) -> None:
+    """Tell the parent the first frame with results is on the terminal."""
+    os.write(fd, b"frame\n")
+    os.close(fd)
+
+
+def run_console(url: str, report_fd: int) -> None:
+    """The console as `portal-console` starts it, exiting after its first frame with results."""
+    from textual import on
+    from textual.widgets import DataTable
+
+    from store import db
+    from store.config import load_config
+    from tui import app as tui_app
+    from tui.app import PortalConsoleApp
+    from tui.cli import build_parser
+    from tui.messages import SearchResults
+
+    build_parser()
+    config = load_config()
+    db.init(url)
+
+    class FirstFrameConsole(PortalConsoleApp):
+        """The shipped console; the only addition reports the first frame and exits."""
+
+        # Textual finds CSS beside the subclass's file; point it back at the console's own.
+        CSS_PATH = str(Path(tui_app.__file__).with_name("app.tcss"))
+        reported = False
+
+        @on(SearchResults)
+        def _first_results(self, message: SearchResults) -> None:
+            # The search screen has put the rows in its table; the next frame shows them.
+            if not self.reported and message.page.customers:
+                self.reported = True
+                self.call_after_refresh(self._frame_drawn)
+
+        def _frame_drawn(self) -> None:
+            # Guard against timing the wrong frame: the results must be in the search table.
+            if not self.screen.query_one(DataTable).row_count:
+                raise SystemExit("first results frame reported before the table had rows")
+            report(report_fd)
+            self.exit()
+
+    FirstFrameConsole(agent=config.agent).run()
+
+
+def run_bare(url: str, report_fd: int, page_size: int) -> None:
+    """A plain Textual app with the search screen's widgets, filled from the same query."""
+    from textual import work
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable, Footer, Input, Select
+
+    from store import db
+    from store.customers import find_customers
+    from store.values import SearchPage
+
+    db.init(url, migrate=False)
+
+    class BareSearch(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Input(placeholder="Search")
+            yield Select([("All", "all"), ("Active", "active")], value="all", allow_blank=False)
+            yield DataTable(cursor_type="row")
+            yield Footer()
+
+        def on_mount(self) -> None:
+            self.query_one(DataTable).add_columns("Reference", "Name", "Company", "Primary email", "Portal")
+            self.query_one(Input).focus()
+            self.load()
+
+        @work(thread=True)
+        def load(self) -> None:
+            with db.database.connection_context():
+                page = find_customers("", limit=page_size)
+            self.call_from_thread(self.show, page)
+
+        def show(self, page: SearchPage) -> None:
+            table = self.query_one(DataTable)
+            for c in page.customers:
+                table.add_row(c.reference, c.name, c.company, c.primary_email, c.state.label)
+            self.call_after_refresh(self.frame_drawn)
+
+        def frame_drawn(self) -> None:
+            report(report_fd)
+            self.exit()
+
+    BareSearch().run()
+
+
+# --- the parent: spawn, time, summarise ------------------------------------------
+
+def _drain(fd: int) -> None:
+    """Read and drop the child's terminal output, so its writes never block."""
+    while True:
+        try:
+            if not os.read(fd, 65536):
+                return
+        except OSError:
+            return
+
+
+def time_one(kind: str, url: str, size: tuple[int, int], page_size: int) -> float:
+    """Seconds from spawning a child running ``kind`` to its first frame with results."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    ready_read, ready_write = os.pipe()
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--url", url,
+               "--report-fd", str(ready_write), "--page-size", str(page_size)]
+    drain = threading.Thread(target=_drain, args=(master,), daemon=True)
+    drain.start()
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=errors, pass_fds=(ready_write,),
+                                 cwd=ROOT, start_new_session=True)
+        os.close(ready_write)
+        ready, _, _ = select.select([ready_read], [], [], RUN_TIMEOUT)
+        elapsed = time.perf_counter() - started
+        line = os.read(ready_read, 64) if ready else b""
+        os.close(ready_read)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        os.close(slave)
+        os.close(master)
+        if line.strip() != b"frame":
+            errors.seek(0)
+            raise SystemExit(f"{kind} never reported its first frame (exit {child.returncode}):\n"
+                             f"{errors.read().decode(errors='replace')[-2000:]}")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure both apps, print each run, the medians and the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--size", default="80x24", help="terminal columns x rows")
+    parser.add_argument("--page-size", type=int, default=100, help="rows the first query fetches")
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--report-fd", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == "console":
+        run_console(args.url, args.report_fd)
+        return 0
+    if args.child == "bare":
+        run_bare(args.url, args.report_fd, args.page_size)
+        return 0
+
+    columns, rows = (int(n) for n in args.size.lower().split("x"))
+    url = f"sqlite:///{ensure_database(args.customers)}"
+    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for kind in KINDS:  # warm-up: the OS file cache and Python's bytecode cache
+        time_one(kind, url, (columns, rows), args.page_size)
+    for run in range(1, args.runs + 1):
+        # Rotate the order so a slow moment of the machine doesn't always hit the same app.
+        order = KINDS[run % len(KINDS):] + KINDS[:run % len(KINDS)]
+        for kind in order:
+            times[kind].append(time_one(kind, url, (columns, rows), args.page_size))
+        print(f"run {run}: " + ", ".join(f"{kind} {times[kind][-1] * 1000:.0f} ms" for kind in KINDS), flush=True)
+    medians = {kind: statistics.median(values) for kind, values in times.items()}
+    ratio = medians["console"] / medians["bare"]
+    print(f"customers {args.customers:,}, terminal {columns}x{rows}, {args.runs} runs each, median:")
+    for kind in KINDS:
+        print(f"  {kind:17} {medians[kind] * 1000:5.0f} ms  ({medians[kind] / medians['bare']:.2f}x bare)")
+    print(f"ratio console / bare {ratio:.2f}x (target <= {TARGET_RATIO}x): "
+          f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

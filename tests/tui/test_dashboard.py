@@ -1,0 +1,136 @@
+"""The Customer Dashboard: details, the PORTAL / Emails / Activity sections, keys, retry."""
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, TabbedContent
+
+from store import portal
+from store.models import OutboxEmail
+from store.values import OutboxStatus
+from tests.tui.conftest import AGENT, SIZES, count, open_customer, settle
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.search import SearchScreen
+
+STILL = dict(poll_seconds=60.0)
+
+
+def failed_email(reference: str) -> int:
+    """Queue the customer's portal email and mark it failed, as the mailer does after its last try."""
+    queued = portal.send_portal_email(reference, actor=AGENT)
+    OutboxEmail.update(status=OutboxStatus.failed.value, attempts=5,
+                       last_error="550 5.1.1 mailbox unavailable").where(OutboxEmail.id == queued.outbox_id).execute()
+    return queued.outbox_id
+
+
+def on_tab(reference: str, key: str, before=None):
+    async def run(pilot) -> None:
+        if before is not None:
+            before()
+        await open_customer(pilot, reference)
+        await pilot.press(key)
+        await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestDashboardSnapshots:
+    def test_dashboard_shows_details_and_portal(self, snap_compare, console_app, size) -> None:
+        """Grace Hopper: two addresses parsed from the field as typed, and PORTAL open."""
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000002", "p"))
+
+    def test_emails_section_lists_deliveries(self, snap_compare, console_app, size) -> None:
+        """A queued and a failed email, with when, to whom and the error."""
+
+        def emails() -> None:
+            failed_email("C000002")
+            portal.send_portal_email("C000002", actor=AGENT)
+
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000002", "e", emails))
+
+    def test_activity_section_lists_who_did_what(self, snap_compare, console_app, size) -> None:
+        """Username changes and emails, newest first, with from -> to."""
+
+        def history() -> None:
+            portal.set_username("C000003", "aturing", expected_version=None, actor=AGENT)
+            portal.set_username("C000003", "alan.t", expected_version=None, actor="bob")
+            portal.send_portal_email("C000003", actor=AGENT)
+
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000003", "a", history))
+
+    def test_console_works_without_colour(self, snap_compare, console_app, size, monkeypatch) -> None:
+        """NO_COLOR=1: the state, the disabled action and its reason still read clearly."""
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000005", "p"))
+
+
+class TestDashboardPilot:
+    async def test_keys_switch_sections(self, console_app) -> None:
+        """p, e, a (and 1, 2, 3) show PORTAL, Emails and Activity."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            tabs = app.screen.query_one(TabbedContent)
+            for key, tab in (("e", "emails"), ("a", "activity"), ("p", "portal"), ("2", "emails"), ("3", "activity")):
+                await pilot.press(key)
+                assert tabs.active == tab
+
+    async def test_retry_queues_a_failed_email_again(self, console_app) -> None:
+        """r on a failed email puts it back in the queue and says so."""
+        outbox_id = failed_email("C000002")
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press("e", "r")
+            await settle(pilot)
+            assert OutboxEmail.get_by_id(outbox_id).status == OutboxStatus.queued.value
+            assert any(f"Email {outbox_id} queued again" in n.message for n in app._notifications)
+            table = app.screen.query_one("#emails-table", DataTable)
+            assert table.get_row_at(0)[0] == "queued"
+
+    async def test_retry_of_a_queued_email_is_refused_with_a_reason(self, console_app) -> None:
+        """Only a failed email can be sent again; a queued one stays as it is."""
+        queued = portal.send_portal_email("C000002", actor=AGENT)
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press("e", "r")
+            await settle(pilot)
+            assert OutboxEmail.get_by_id(queued.outbox_id).attempts == 0
+            assert any("only a failed email" in n.message for n in app._notifications)
+
+    async def test_escape_goes_back_to_search_which_shows_the_new_state(self, console_app) -> None:
+        """After a change on the dashboard, the search results show the customer's new state."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.press("u", *"alan.t", "enter")
+            await settle(pilot)
+            await pilot.press("escape", "escape")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
+            table = app.screen.query_one("#results", DataTable)
+            assert table.get_row("C000003")[-1] == "Awaiting"
+
+    async def test_details_show_the_address_problem(self, console_app) -> None:
+        """Edsger Dijkstra's empty field is named in the details, not only in PORTAL."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000004")
+            assert isinstance(app.screen, DashboardScreen)
+            text = str(app.screen.query_one("#customer-addresses").content)
+            assert "empty" in text
+            assert count("outbox_email") == 0
+
+    async def test_unknown_customer_is_said_and_search_stays(self, console_app) -> None:
+        """Opening a reference that doesn't exist shows 'No such customer' and returns to search."""
+        from tui.widgets.error_modal import ErrorModal
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C999999")
+            assert isinstance(app.screen, ErrorModal)
+            assert app.screen.error.title == "No such customer"
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)

@@ -1,0 +1,108 @@
+"""Every key of the console, in one place, so the footer, the help screen and the
+command palette agree.
+
+Letter keys never fire while a text input has focus (the input takes the
+letter); each global action therefore also has a control key that works
+everywhere, and the footer shows that one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class KeyGroup:
+    """A titled set of bindings, as the help screen lists them."""
+
+    title: str
+    bindings: tuple[Binding, ...]
+
+
+APP = (
+    Binding("ctrl+f,slash", "open_search", "Search", id="search",
+            tooltip="Back to customer search, cursor in the search box"),
+    Binding("f1,question_mark", "help", "Help", id="help", tooltip="This list of keys"),
+    Binding("ctrl+q,q", "quit", "Quit", id="quit", show=False, tooltip="Close the console"),
+    # Shown in the footer by the search screen only; they work everywhere.
+    Binding("ctrl+n,n", "new_customer", "New customer", id="new-customer", show=False,
+            tooltip="Add a customer"),
+    Binding("ctrl+s,s", "open_settings", "Settings", id="settings", show=False,
+            tooltip="Settings: Email Notifications, portal URL, link lifetimes, sender"),
+    Binding("ctrl+o,o", "open_outbox", "Outbox", id="outbox", show=False,
+            tooltip="Queued, sent and failed emails of every customer"),
+)
+
+SEARCH = (
+    Binding("ctrl+t", "next_state", "Filter", id="state-filter",
+            tooltip="Next portal state filter: all, not set up, awaiting customer, active"),
+    Binding("ctrl+n", "app.new_customer", "New", tooltip="Add a customer"),
+    Binding("ctrl+s", "app.open_settings", "Settings", tooltip="Settings"),
+    Binding("ctrl+o", "app.open_outbox", "Outbox", tooltip="All emails"),
+    Binding("ctrl+q", "app.quit", "Quit", tooltip="Close the console"),
+    Binding("ctrl+f,slash", "focus_search", "Search", show=False, tooltip="Cursor to the search box"),
+    Binding("down", "focus_results", "Results", show=False, tooltip="From the search box to the results"),
+    Binding("escape", "clear_search", "Clear", show=False, tooltip="Empty the search box"),
+)
+
+DASHBOARD = (
+    Binding("escape", "back", "Back", id="back", tooltip="Back to customer search (in a field: leave it)"),
+    Binding("p,1", "show_tab('portal')", "PORTAL", id="tab-portal", show=False,
+            tooltip="Show the PORTAL section"),
+    Binding("e,2", "show_tab('emails')", "Emails", id="tab-emails", show=False,
+            tooltip="Show this customer's emails"),
+    Binding("a,3", "show_tab('activity')", "Activity", id="tab-activity", show=False,
+            tooltip="Show this customer's activity log"),
+)
+
+PORTAL = (
+    Binding("u", "edit_username", "Username", id="portal-username",
+            tooltip="Cursor to the Self Service Portal Username; type, then Enter to Update"),
+    Binding("m", "send_email", "Send email", id="portal-send",
+            tooltip="Send the one email the state allows (Create Credentials or Reset Password)"),
+    Binding("d", "delete_username", "Delete", id="portal-delete",
+            tooltip="Delete the username (and password), after a question"),
+)
+
+EMAILS = (Binding("r", "retry", "Retry", id="email-retry", tooltip="Send the highlighted failed email again"),)
+
+CONFIRM = (
+    Binding("y", "confirm", "Yes", tooltip="Yes, do it"),
+    Binding("n,escape", "cancel", "No", tooltip="No, leave everything as it is"),
+)
+
+DISMISS = (Binding("escape,enter", "dismiss_modal", "Close", tooltip="Close the message"),)
+
+NEW_CUSTOMER = (
+    Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the new customer"),
+    Binding("escape", "cancel", "Cancel", tooltip="Close the form without saving"),
+)
+
+PALETTE = Binding("ctrl+p", "command_palette", "Commands",
+                  tooltip="Command palette: every action, and customers by name")
+
+# What the help screen lists, by where the keys work.
+HELP = (
+    KeyGroup("Everywhere", APP + (PALETTE,)),
+    KeyGroup("Customer search", SEARCH[:1] + SEARCH[5:] + (
+        Binding("enter", "open", "Open", tooltip="Open the highlighted customer's dashboard"),
+        Binding("tab", "focus_next", "Next", tooltip="Search box, state filter, results"))),
+    KeyGroup("Customer Dashboard", DASHBOARD),
+    KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
+    KeyGroup("Emails", EMAILS),
+    KeyGroup("New customer", NEW_CUSTOMER + (
+        Binding("enter", "next", "Next", tooltip="Next field; in the last one, save"),)),
+    KeyGroup("Questions", CONFIRM),
+)
+
+
+def key_text(binding: Binding) -> str:
+    """Every key of a binding, as a person reads it: ctrl+f, /."""
+    names = {"slash": "/", "question_mark": "?", "escape": "esc", "down": "↓"}
+    return ", ".join(names.get(key.strip(), key.strip()) for key in binding.key.split(","))
+
+
+def help_text(binding: Binding) -> str:
+    """The longer description the help screen shows."""
+    return binding.tooltip or binding.description

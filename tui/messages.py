@@ -1,0 +1,108 @@
+"""Messages the console's widgets and workers post to each other, declared in one place.
+
+Workers run in threads and hand their results back as messages
+(``post_message`` is thread-safe), so nothing touches a widget off the event loop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from store.errors import PortalError
+from store.values import ActivityEntry, CustomerDetail, OutboxEmail, PortalView, SearchPage
+
+
+class OpenCustomer(Message):
+    """Open this customer's dashboard (from search, the palette or the new-customer form)."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__()
+        self.reference = reference
+
+
+class ShowError(Message):
+    """A domain error to show in the one error modal."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class Toast(Message):
+    """A completed action to tell the agent about."""
+
+    def __init__(self, text: str, *, title: str = "", severity: str = "information") -> None:
+        super().__init__()
+        self.text = text
+        self.title = title
+        self.severity = severity
+
+
+class SearchResults(Message):
+    """A page of search results for query number ``generation`` (older ones are dropped)."""
+
+    def __init__(self, generation: int, page: SearchPage) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the dashboard shows of one customer, read in one worker."""
+
+    detail: CustomerDetail
+    emails: tuple[OutboxEmail, ...]
+    activity: tuple[ActivityEntry, ...]
+    # What the poll compares: a change to any of these means "read again".
+    marker: tuple[object, ...]
+
+
+class CustomerLoaded(Message):
+    """The dashboard's customer, freshly read."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        super().__init__()
+        self.snapshot = snapshot
+
+
+class CustomerGone(Message):
+    """The dashboard's customer can't be read (no such reference): close it and say why."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class CustomerChanged(Message):
+    """Something on the dashboard changed the customer (Update, Delete, Send, Retry): read it again."""
+
+
+class ActionFinished(Message):
+    """A PORTAL action's worker ended: the new view, or the domain error that stopped it."""
+
+    def __init__(self, action: str, *, view: PortalView | None = None, toast: str | None = None,
+                 error: PortalError | None = None) -> None:
+        super().__init__()
+        self.action = action
+        self.view = view
+        self.toast = toast
+        self.error = error
+
+
+class CustomerAdded(Message):
+    """The new customer form saved: what to tell the agent, then open ``reference``."""
+
+    def __init__(self, reference: str, text: str) -> None:
+        super().__init__()
+        self.reference = reference
+        self.text = text
+
+
+class FormRefused(Message):
+    """The service layer refused a form; the form shows it at the field it names."""
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error

@@ -1,0 +1,222 @@
+"""The Customer Dashboard: the customer's details and a panel with sections, PORTAL,
+Emails and Activity, as the source document describes ("Click on PORTAL in the panel").
+
+A timer checks the customer every ``poll_seconds`` in a thread worker; when
+anything changed elsewhere (another console, the CLI, the customer in the
+portal, the mailer) the screen reads the customer again and every section follows.
+"""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
+
+from store import activity, outbox, settings
+from store.customers import customer_version, get_customer
+from store.errors import CustomerNotFound, PortalError
+from store.values import PortalView
+from tui import bindings
+from tui.calls import call
+from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, ShowError, Snapshot
+from tui.widgets.activity_section import ActivitySection
+from tui.widgets.emails_section import EmailsSection
+from tui.widgets.portal_panel import PortalPanel
+
+EMAILS_SHOWN = 100
+EVENTS_SHOWN = 200
+_TAB_ACTIONS = {
+    "portal": {"edit_username", "send_email", "delete_username"},
+    "emails": {"retry"},
+}
+
+
+def change_marker(reference: str) -> tuple[object, ...]:
+    """Cheap reads that change whenever anything the dashboard shows changes."""
+    account = settings.get_settings()
+    emails = outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN)
+    return (
+        customer_version(reference), activity.latest_activity_id(reference),
+        account.credential_create_email, account.password_reset_email,
+        tuple((e.id, e.status, e.attempts) for e in emails),
+    )
+
+
+def read_snapshot(reference: str) -> Snapshot:
+    """Everything the dashboard shows; the marker is read first, so a change in between is seen next time."""
+    marker = change_marker(reference)
+    return Snapshot(
+        detail=get_customer(reference),
+        emails=outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN),
+        activity=activity.list_activity(reference, limit=EVENTS_SHOWN),
+        marker=marker,
+    )
+
+
+class DashboardScreen(Screen[None]):
+    """One customer: details, PORTAL, Emails, Activity."""
+
+    CSS_PATH = ["dashboard.tcss", "../widgets/portal_panel.tcss", "../widgets/emails_section.tcss",
+                "../widgets/activity_section.tcss"]
+    BINDINGS = list(bindings.DASHBOARD) + list(bindings.PORTAL) + list(bindings.EMAILS)
+
+    def __init__(self, reference: str) -> None:
+        super().__init__()
+        self.reference = reference
+        self.customer_name: str | None = None
+        self._marker: tuple[object, ...] | None = None
+        self._polling = False
+
+    @property
+    def portal_view(self) -> PortalView | None:
+        """What the PORTAL panel shows now."""
+        return self.query_one(PortalPanel).view
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="customer-details"):
+            yield Static("Loading customer…", id="customer-heading", markup=False)
+            yield Static("", id="customer-email", markup=False)
+            yield Static("", id="customer-addresses", markup=False)
+        with TabbedContent(initial="portal", id="sections"):
+            with TabPane("PORTAL", id="portal"):
+                yield PortalPanel(agent=self.app.agent, id="portal-panel")
+            with TabPane("Emails", id="emails"):
+                yield EmailsSection(agent=self.app.agent, id="emails-section")
+            with TabPane("Activity", id="activity"):
+                yield ActivitySection(id="activity-section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Customer Dashboard"
+        self.sub_title = self.reference
+        self.query_one(Tabs).focus()
+        self._load()
+        self.set_interval(self.app.poll_seconds, self._poll)
+
+    # --- reading the customer -------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="dashboard-load")
+    def _load(self) -> None:
+        try:
+            snapshot = call(read_snapshot, self.reference)
+        except CustomerNotFound as error:
+            self.post_message(CustomerGone(error))
+        except PortalError as error:
+            self.post_message(ShowError(error))
+        else:
+            self.post_message(CustomerLoaded(snapshot))
+
+    def _poll(self) -> None:
+        if not self._polling and self._marker is not None:
+            self._polling = True
+            self._check()
+
+    @work(thread=True, group="dashboard-poll")
+    def _check(self) -> None:
+        """Read the cheap marker; read everything only when it moved."""
+        try:
+            marker = call(change_marker, self.reference)
+            if marker != self._marker:
+                self.post_message(CustomerLoaded(call(read_snapshot, self.reference)))
+        except PortalError:
+            # A database hiccup during a background check: the next tick tries again.
+            pass
+        finally:
+            self._polling = False
+
+    @on(CustomerLoaded)
+    def _show(self, message: CustomerLoaded) -> None:
+        snapshot = message.snapshot
+        self._marker = snapshot.marker
+        detail = snapshot.detail
+        self.customer_name = detail.name
+        self.sub_title = f"{detail.name} · {detail.reference}"
+        company = f" · {detail.company}" if detail.company else ""
+        self.query_one("#customer-heading", Static).update(
+            f"{detail.name}{company} · {detail.reference} · customer since {detail.created_at:%Y-%m-%d}")
+        self.query_one("#customer-email", Static).update(
+            f"Primary Email Address: {detail.primary_email or '(empty)'}")
+        addresses = self.query_one("#customer-addresses", Static)
+        if detail.address_problem:
+            addresses.update(f"! {detail.address_problem}")
+            addresses.set_class(True, "-problem")
+        else:
+            count = len(detail.addresses)
+            addresses.update(f"✓ {count} valid address{'es' if count != 1 else ''}: " + ", ".join(detail.addresses))
+            addresses.set_class(False, "-problem")
+        panel = self.query_one(PortalPanel)
+        if panel.view != detail.portal:
+            panel.view = detail.portal
+        # The PORTAL keys are dimmed or not by the state, which may have changed in the panel itself.
+        self.refresh_bindings()
+        self.query_one(EmailsSection).emails = snapshot.emails
+        self.query_one(ActivitySection).entries = snapshot.activity
+
+    @on(CustomerGone)
+    def _gone(self, message: CustomerGone) -> None:
+        message.stop()
+        self.dismiss()
+        self.app.show_error(message.error)
+
+    @on(CustomerChanged)
+    def _changed(self, message: CustomerChanged) -> None:
+        message.stop()
+        self._load()
+
+    # --- keys -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """PORTAL keys on the PORTAL tab, retry on the Emails tab: the footer shows what works here."""
+        active = self.query_one(TabbedContent).active if self.is_mounted else "portal"
+        for tab, actions in _TAB_ACTIONS.items():
+            if action in actions and tab != active:
+                return False
+        view = self.portal_view if self.is_mounted else None
+        # Shown but dimmed when the state doesn't allow it; the panel says why.
+        if action == "delete_username" and (view is None or not view.can_delete):
+            return None
+        if action == "send_email" and (view is None or not view.can_send):
+            return None
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.refresh_bindings()
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_edit_username(self) -> None:
+        self.portal_edit_username()
+
+    def action_send_email(self) -> None:
+        self.portal_send()
+
+    def action_delete_username(self) -> None:
+        self.portal_delete()
+
+    def action_retry(self) -> None:
+        self.query_one(EmailsSection).retry_selected()
+
+    # Direct entry points for the command palette: they open the PORTAL tab first.
+
+    def portal_edit_username(self) -> None:
+        """Show PORTAL and put the cursor in the username field."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).focus_username()
+
+    def portal_send(self) -> None:
+        """Show PORTAL and send the one email its state allows."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).send_email()
+
+    def portal_delete(self) -> None:
+        """Show PORTAL and ask to delete the username."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).delete_username()

@@ -1,0 +1,37 @@
+"""Help: every key of the console, read from tui/bindings.py (the same list the footer uses)."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label
+
+from tui import bindings
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every binding, grouped by where it works."""
+
+    CSS_PATH = "help.tcss"
+    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog"):
+            yield Label("Keys of the Portal Console", id="help-title")
+            with VerticalScroll(id="help-keys"):
+                for group in bindings.HELP:
+                    yield Label(group.title, classes="help-group")
+                    for binding in group.bindings:
+                        with Horizontal(classes="help-row"):
+                            yield Label(bindings.key_text(binding), classes="help-key", markup=False)
+                            yield Label(bindings.help_text(binding), classes="help-text", markup=False)
+                yield Label("Letter keys work when no text field has the cursor; "
+                            "the ctrl keys work everywhere.", classes="help-group")
+            yield Label("↑↓ scroll · esc closes", id="help-footer")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-keys").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,248 @@
+"""Customer search, the console's home: results as you type, a portal state filter,
+and a table that loads one page at a time as the cursor nears its end."""
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.worker import get_current_worker
+
+from store.customers import find_customers
+from store.errors import PortalError
+from store.values import CustomerSummary, PortalState
+from tui import bindings
+from tui.calls import call
+from tui.messages import OpenCustomer, SearchResults, ShowError
+
+STATE_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("All portal states", "all"),
+    ("Not set up", PortalState.not_set_up.value),
+    ("Awaiting customer", PortalState.awaiting_customer.value),
+    ("Active", PortalState.active.value),
+)
+# Short state words for the table's narrow last column.
+STATE_WORDS = {
+    PortalState.not_set_up: "Not set up",
+    PortalState.awaiting_customer: "Awaiting",
+    PortalState.active: "Active",
+}
+# Load the next page when the cursor is this close to the last loaded row.
+PREFETCH_ROWS = 15
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def column_widths(total: int) -> tuple[int, int, int, int, int]:
+    """Widths of reference, name, company, primary email and state for a screen ``total`` wide."""
+    reference, state = 9, 10
+    # Two cells of padding per column and a vertical scrollbar.
+    rest = max(30, total - 2 - 5 * 2 - reference - state)
+    name = rest * 32 // 100
+    company = rest * 28 // 100
+    return reference, name, company, rest - name - company, state
+
+
+class SearchScreen(Screen[None]):
+    """Find a customer by name, company, reference, any email address or portal username."""
+
+    BINDINGS = list(bindings.SEARCH)
+    TITLE = "Customer search"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Each new query gets a number; results of older ones are dropped when they arrive.
+        self._generation = 0
+        self._rows: list[CustomerSummary] = []
+        self._has_more = False
+        self._loading = False
+        self._widths = column_widths(80)
+        self._restore: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="search-bar"):
+            yield Input(placeholder="Search name, company, reference, email, username",
+                        id="search-input", select_on_focus=False)
+            yield Select(STATE_OPTIONS, value="all", allow_blank=False, id="state-filter", compact=True)
+        yield Label("Searching…", id="search-status")
+        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._set_columns(self.app.size.width)
+        self.focus_search()
+        self._start_search()
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one("#search-input", Input).focus()
+
+    def action_focus_search(self) -> None:
+        self.focus_search()
+
+    # --- querying -----------------------------------------------------------
+
+    @property
+    def search_text(self) -> str:
+        return self.query_one("#search-input", Input).value
+
+    @property
+    def state_filter(self) -> PortalState | None:
+        value = self.query_one("#state-filter", Select).value
+        return None if value in ("all", Select.BLANK) else PortalState(str(value))
+
+    def _start_search(self, *, keep: str | None = None, typed: bool = False) -> None:
+        """Run the query afresh; ``keep`` puts the cursor back on that customer if still found.
+
+        Only a query ``typed`` waits the typing pause: it is there for bursts of keys,
+        not for the first page, a filter change or a return from a dashboard.
+        """
+        self._generation += 1
+        self._loading = True
+        self._restore = keep
+        self._show_status()
+        limit = max(self.app.page_size, len(self._rows)) if keep else self.app.page_size
+        delay = self.app.search_delay if typed else 0.0
+        self._query(self._generation, self.search_text, self.state_filter, 0, limit, delay)
+
+    def _load_more(self) -> None:
+        if self._has_more and not self._loading:
+            self._loading = True
+            self._show_status()
+            self._query(self._generation, self.search_text, self.state_filter, len(self._rows),
+                        self.app.page_size, 0.0)
+
+    @work(thread=True, exclusive=True, group="search")
+    def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int,
+               delay: float) -> None:
+        """One page of results; a newer query cancels this one before it reaches the database."""
+        worker = get_current_worker()
+        if delay:
+            time.sleep(delay)
+        if worker.is_cancelled:
+            return
+        try:
+            page = call(find_customers, text, state=state, limit=limit, offset=offset)
+        except PortalError as error:
+            self.post_message(ShowError(error))
+            return
+        if not worker.is_cancelled:
+            self.post_message(SearchResults(generation, page))
+
+    @on(SearchResults)
+    def _show_results(self, message: SearchResults) -> None:
+        if message.generation != self._generation:
+            return
+        table = self.query_one("#results", DataTable)
+        page = message.page
+        if page.offset == 0:
+            table.clear()
+            self._rows = []
+        # A customer added meanwhile shifts the pages by one: a row seen already is not added twice.
+        shown = {c.reference for c in self._rows}
+        fresh = [c for c in page.customers if c.reference not in shown]
+        for customer in fresh:
+            self._add_row(table, customer)
+        self._rows.extend(fresh)
+        self._has_more = page.has_more
+        self._loading = False
+        if self._restore is not None:
+            keys = [c.reference for c in self._rows]
+            if self._restore in keys:
+                table.move_cursor(row=keys.index(self._restore), animate=False)
+            self._restore = None
+        self._show_status()
+
+    def _add_row(self, table: DataTable, customer: CustomerSummary) -> None:
+        ref_w, name_w, company_w, email_w, _ = self._widths
+        table.add_row(
+            _cut(customer.reference, ref_w), _cut(customer.name, name_w), _cut(customer.company, company_w),
+            _cut(customer.primary_email or "(empty)", email_w), STATE_WORDS[customer.state],
+            key=customer.reference,
+        )
+
+    def _show_status(self) -> None:
+        label = self.query_one("#search-status", Label)
+        shown = len(self._rows)
+        if self._loading and shown == 0:
+            label.update("Searching…")
+        elif shown == 0:
+            label.update(f"No customer matches {self.search_text.strip()!r}." if self.search_text.strip()
+                         else "No customers yet. Press ctrl+n to add one.")
+        elif self._has_more:
+            label.update(f"{shown} shown, more below (the list loads as you scroll). Enter opens.")
+        else:
+            label.update(f"{shown} customer{'s' if shown != 1 else ''}. Enter opens.")
+
+    # --- columns follow the terminal's width --------------------------------
+
+    def _set_columns(self, width: int) -> None:
+        self._widths = column_widths(width)
+        table = self.query_one("#results", DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        for title, w in zip(("Reference", "Name", "Company", "Primary email", "Portal"), self._widths):
+            table.add_column(title, width=w)
+        for customer in self._rows:
+            self._add_row(table, customer)
+        if self._rows:
+            table.move_cursor(row=min(cursor, len(self._rows) - 1), animate=False)
+
+    def on_resize(self) -> None:
+        if column_widths(self.size.width) != self._widths:
+            self._set_columns(self.size.width)
+
+    # --- events -------------------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        # Back from a dashboard: states may have changed there, read them again.
+        if self.is_mounted and self._generation:
+            table = self.query_one("#results", DataTable)
+            keep = self._rows[table.cursor_row].reference if self._rows else None
+            self._start_search(keep=keep)
+
+    @on(Input.Changed, "#search-input")
+    def _text_changed(self) -> None:
+        self._start_search(typed=True)
+
+    @on(Select.Changed, "#state-filter")
+    def _filter_changed(self) -> None:
+        self._start_search()
+
+    @on(Input.Submitted, "#search-input")
+    def _submit(self) -> None:
+        table = self.query_one("#results", DataTable)
+        if self._rows:
+            self.post_message(OpenCustomer(self._rows[table.cursor_row].reference))
+
+    @on(DataTable.RowSelected, "#results")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(OpenCustomer(str(event.row_key.value)))
+
+    @on(DataTable.RowHighlighted, "#results")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.cursor_row >= len(self._rows) - PREFETCH_ROWS:
+            self._load_more()
+
+    def action_focus_results(self) -> None:
+        if self._rows:
+            self.query_one("#results", DataTable).focus()
+
+    def action_next_state(self) -> None:
+        select = self.query_one("#state-filter", Select)
+        values = [value for _, value in STATE_OPTIONS]
+        select.value = values[(values.index(str(select.value)) + 1) % len(values)]
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search-input", Input)
+        if search.value:
+            search.value = ""
+        search.focus()

@@ -1,0 +1,1 @@
+"""The console's widgets and small modals, one concern a file."""

@@ -1,0 +1,113 @@
+"""The dashboard's Emails section: this customer's deliveries, newest first, and retry."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Label, Static
+
+from store import outbox
+from store.errors import PortalError
+from store.values import EmailKind, OutboxEmail, OutboxStatus
+from tui.calls import call
+from tui.messages import CustomerChanged, ShowError, Toast
+
+
+# The table's short names of the two email types.
+KIND_WORDS = {EmailKind.credential_create: "Credential Create", EmailKind.password_reset: "Password Reset"}
+ERROR_SHOWN = 36
+
+
+def when(moment: datetime | None) -> str:
+    """A timestamp as the console shows it: minutes, UTC."""
+    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
+
+
+class EmailsSection(Vertical):
+    """Queued, sent and failed emails of one customer; r queues a failed one again."""
+
+    emails: reactive[tuple[OutboxEmail, ...] | None] = reactive(None, init=False)
+
+    def __init__(self, *, agent: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent = agent
+
+    def compose(self) -> ComposeResult:
+        yield Label("Loading…", id="emails-status", classes="muted")
+        table = DataTable(id="emails-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Status", "When", "Email", "Error", "To")
+        yield table
+        yield Static("", id="email-detail", markup=False)
+
+    def watch_emails(self, emails: tuple[OutboxEmail, ...] | None) -> None:
+        table = self.query_one("#emails-table", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for email in emails or ():
+            error = email.last_error or ""
+            table.add_row(
+                email.status.value, when(email.sent_at or email.created_at), KIND_WORDS[email.kind],
+                error if len(error) <= ERROR_SHOWN else error[: ERROR_SHOWN - 1] + "…",
+                ", ".join(email.to), key=str(email.id),
+            )
+        if emails:
+            table.move_cursor(row=min(keep, len(emails) - 1), animate=False)
+        self._show_detail()
+        failed = sum(1 for e in emails or () if e.status is OutboxStatus.failed)
+        status = self.query_one("#emails-status", Label)
+        if emails is None:
+            status.update("Loading…")
+        elif not emails:
+            status.update("No emails yet for this customer.")
+        else:
+            status.update(f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
+                          + (f", {failed} failed: press r on one to send it again." if failed else "."))
+
+    @on(DataTable.RowHighlighted, "#emails-table")
+    def _show_detail(self) -> None:
+        """The highlighted email in full: the table cuts long errors and address lists."""
+        email = self.selected
+        detail = self.query_one("#email-detail", Static)
+        if email is None:
+            detail.update("")
+            return
+        parts = [f"Email {email.id}, {email.kind.type_name}, {email.status.value}",
+                 f"to {', '.join(email.to)}", f"queued by {email.queued_by}"]
+        if email.attempts:
+            parts.append(f"{email.attempts} attempt{'s' if email.attempts != 1 else ''}")
+        if email.refused:
+            parts.append(f"refused: {', '.join(email.refused)}")
+        if email.last_error:
+            parts.append(f"error: {email.last_error}")
+        detail.update("; ".join(parts))
+
+    @property
+    def selected(self) -> OutboxEmail | None:
+        """The email under the cursor."""
+        emails = self.emails or ()
+        row = self.query_one("#emails-table", DataTable).cursor_row
+        return emails[row] if 0 <= row < len(emails) else None
+
+    def retry_selected(self) -> None:
+        """Queue the highlighted email again, if it failed."""
+        email = self.selected
+        if email is None:
+            self.post_message(Toast("There is no email to send again.", severity="warning"))
+        elif email.status is not OutboxStatus.failed:
+            self.post_message(Toast(f"Email {email.id} is {email.status.value}; only a failed email "
+                                    "can be sent again.", severity="warning"))
+        else:
+            self._retry(email.id)
+
+    @work(thread=True, exclusive=True, group="email-retry")
+    def _retry(self, outbox_id: int) -> None:
+        try:
+            email = call(outbox.retry_email, outbox_id, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ShowError(error))
+        else:
+            self.post_message(Toast(f"Email {email.id} queued again to {', '.join(email.to)}."))
+        self.post_message(CustomerChanged())

@@ -1,0 +1,36 @@
+"""The one error modal: every domain error is shown here, title and message, whole."""
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from store.errors import PortalError
+from tui import bindings
+
+
+class ErrorModal(ModalScreen[None]):
+    """Shows a PortalError's title and message until the agent closes it."""
+
+    CSS_PATH = "error_modal.tcss"
+    BINDINGS = list(bindings.DISMISS)
+
+    def __init__(self, error: PortalError) -> None:
+        super().__init__()
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-dialog"):
+            yield Label(self.error.title, id="error-title")
+            yield Static(self.error.message, id="error-message", markup=False)
+            with Horizontal(id="error-buttons"):
+                yield Button("OK", id="error-ok", variant="error", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#error-ok", Button).focus()
+
+    @on(Button.Pressed, "#error-ok")
+    def action_dismiss_modal(self) -> None:
+        self.dismiss(None)

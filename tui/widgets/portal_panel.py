@@ -1,0 +1,248 @@
+"""The PORTAL panel of the Customer Dashboard.
+
+One reactive value, ``view`` (a PortalView from the service layer), and every
+label and button derived from it in ``watch_view``: the Self Service Portal
+Username with Update and Delete, the state in words, and exactly the one email
+action the state allows. The actions run in thread workers with the version
+the panel shows, so a change made elsewhere meanwhile is refused, never overwritten.
+"""
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Button, Input, Label, Static
+
+from store import portal
+from store.errors import NoPrimaryEmail, PortalError, StaleEdit
+from store.values import PortalView
+from tui.calls import call
+from tui.messages import ActionFinished, CustomerChanged, ShowError, Toast
+from tui.widgets.confirm import ConfirmModal
+
+
+class PortalPanel(Vertical):
+    """Username, state and the one email action of one customer."""
+
+    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False)]
+
+    view: reactive[PortalView | None] = reactive(None, init=False, always_update=True)
+    # True while an action's worker runs: the buttons wait for it.
+    busy: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, *, agent: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.agent = agent
+        # Set when the field must show the stored username even though the agent typed in it.
+        self._reset_field = False
+
+    def compose(self) -> ComposeResult:
+        yield Label("Self Service Portal Username", id="username-label", classes="field-label")
+        with Horizontal(id="username-row"):
+            yield Input(id="username-input", placeholder="no username: type one, then Update",
+                        select_on_focus=False, max_length=200)
+            yield Button("Update", id="update-button")
+            yield Button("Delete", id="delete-button", variant="error")
+        yield Label("", id="username-error", classes="field-error")
+        with Horizontal(id="state-row"):
+            yield Label("State:", classes="muted")
+            yield Label("", id="portal-state")
+        yield Button("", id="email-button", variant="primary")
+        yield Static("", id="email-blocked", classes="note", markup=False)
+        yield Static("", id="email-note", classes="note", markup=False)
+        yield Static("", id="email-recipients", classes="muted", markup=False)
+
+    def on_mount(self) -> None:
+        self._derive(None, self.view)
+
+    # --- everything shown derives from `view` -------------------------------
+
+    def watch_view(self, old: PortalView | None, new: PortalView | None) -> None:
+        self._derive(old, new)
+
+    def watch_busy(self) -> None:
+        self._derive(self.view, self.view)
+
+    def _derive(self, old: PortalView | None, view: PortalView | None) -> None:
+        field = self.query_one("#username-input", Input)
+        update = self.query_one("#update-button", Button)
+        delete = self.query_one("#delete-button", Button)
+        email = self.query_one("#email-button", Button)
+        if view is None:
+            self.query_one("#portal-state", Label).update("Loading…")
+            for button in (update, delete, email):
+                button.disabled = True
+            email.label = "Send email"
+            return
+        # Keep what the agent is typing unless the stored username changed under it.
+        typed = field.value.strip()
+        shown_before = (old.username or "") if old is not None else None
+        if self._reset_field or shown_before is None or typed == shown_before:
+            field.value = view.username or ""
+            field.cursor_position = len(field.value)
+            self._reset_field = False
+        self.query_one("#portal-state", Label).update(view.state_text)
+        for state in ("-not_set_up", "-awaiting_customer", "-active"):
+            self.set_class(state == f"-{view.state.value}", state)
+        update.disabled = self.busy
+        delete.disabled = self.busy or not view.can_delete
+        email.label = view.email_action_label
+        email.disabled = self.busy or not view.can_send
+        blocked = self.query_one("#email-blocked", Static)
+        blocked.update(f"Can't send: {view.email_blocked_reason}" if view.email_blocked_reason else "")
+        blocked.display = view.email_blocked_reason is not None
+        note = self.query_one("#email-note", Static)
+        note.update(view.email_type_note or "")
+        note.display = view.email_type_note is not None
+        recipients = self.query_one("#email-recipients", Static)
+        addresses = view.addresses
+        if len(addresses) > 1:
+            recipients.update(f"Goes to all {len(addresses)} addresses: {', '.join(addresses)}")
+        else:
+            recipients.update(f"Goes to: {addresses[0]}" if addresses else "")
+        recipients.display = bool(view.addresses)
+
+    def show_field_error(self, message: str | None) -> None:
+        """Show (or clear, with None) the message under the username field."""
+        error = self.query_one("#username-error", Label)
+        error.update(message or "")
+        error.set_class(message is not None, "-shown")
+        self.query_one("#username-input", Input).set_class(message is not None, "-invalid")
+
+    # --- the actions ----------------------------------------------------------
+
+    def focus_username(self) -> None:
+        """Put the cursor at the end of the username field."""
+        field = self.query_one("#username-input", Input)
+        # Focus now, not after the queued events: keys typed right after `u` belong in the field.
+        self.screen.set_focus(field)
+        field.cursor_position = len(field.value)
+
+    @on(Input.Changed, "#username-input")
+    def _typed(self) -> None:
+        self.show_field_error(None)
+
+    @on(Input.Submitted, "#username-input")
+    @on(Button.Pressed, "#update-button")
+    def update_username(self) -> None:
+        """Update: set or change the username to what the field holds."""
+        view = self.view
+        if view is None or self.busy:
+            return
+        typed = self.query_one("#username-input", Input).value
+        if view.username is not None and typed.strip() == view.username:
+            self.post_message(Toast(f"The username is already {view.username}; nothing to update."))
+            return
+        self.busy = True
+        self._set_username(view.reference, typed, view.version)
+
+    @on(Button.Pressed, "#delete-button")
+    def delete_username(self) -> None:
+        """Delete, after a confirmation that says what it does."""
+        view = self.view
+        if view is None or self.busy:
+            return
+        if not view.can_delete:
+            self.post_message(Toast("This customer has no portal username to delete.", severity="warning"))
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._delete(view.reference, view.version)
+
+        self.app.push_screen(
+            ConfirmModal("Delete the portal username?", view.delete_consequence, confirm_label="Delete"),
+            answered,
+        )
+
+    @on(Button.Pressed, "#email-button")
+    def send_email(self) -> None:
+        """The one email action the state allows."""
+        view = self.view
+        if view is None or self.busy:
+            return
+        if view.email_blocked_reason is not None:
+            self.post_message(ShowError(NoPrimaryEmail(f"No email can be sent: {view.email_blocked_reason}")))
+            return
+        self.busy = True
+        self._send(view.reference, view.version)
+
+    def action_leave_field(self) -> None:
+        """Esc in the panel: drop what was typed and hand the keys back to the dashboard."""
+        if self.view is not None:
+            self._reset_field = True
+            self.view = self.view
+        self.show_field_error(None)
+        self._hand_keys_back()
+
+    def _hand_keys_back(self) -> None:
+        """Focus the section tabs, so the dashboard's letter keys (m, d, e, ...) work again."""
+        tabs = self.screen.query("Tabs")
+        if tabs:
+            tabs.first().focus()
+        else:
+            self.screen.set_focus(None)
+
+    # --- workers: blocking calls off the event loop ---------------------------
+
+    @work(thread=True, exclusive=True, group="portal-action")
+    def _set_username(self, reference: str, username: str, version: int) -> None:
+        try:
+            view = call(portal.set_username, reference, username, expected_version=version, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("update", error=error))
+        else:
+            self.post_message(ActionFinished("update", view=view,
+                                             toast=f"Username set to {view.username}: {view.state_text}."))
+
+    @work(thread=True, exclusive=True, group="portal-action")
+    def _delete(self, reference: str, version: int) -> None:
+        try:
+            view = call(portal.delete_username, reference, expected_version=version, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("delete", error=error))
+        else:
+            self.post_message(ActionFinished(
+                "delete", view=view, toast=f"Username deleted: {view.state_text}; the action is now "
+                f"{view.email_action_label}."))
+
+    @work(thread=True, exclusive=True, group="portal-action")
+    def _send(self, reference: str, version: int) -> None:
+        try:
+            queued = call(portal.send_portal_email, reference, expected_version=version, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("send", error=error))
+        else:
+            self.post_message(ActionFinished(
+                "send", toast=f"{queued.kind.type_name} email queued to {', '.join(queued.to)}."))
+
+    @on(ActionFinished)
+    def _finished(self, message: ActionFinished) -> None:
+        message.stop()
+        self.busy = False
+        error = message.error
+        if error is not None:
+            if error.field == "username":
+                # Taken or invalid: said at the field; nothing was written.
+                self.show_field_error(error.message)
+                self.focus_username()
+                return
+            if isinstance(error, StaleEdit):
+                # The screen must show what is stored now, not what the agent typed.
+                self._reset_field = True
+            self.post_message(ShowError(error))
+            self.post_message(CustomerChanged())
+            return
+        self.show_field_error(None)
+        if message.view is not None:
+            self._reset_field = True
+            self.view = message.view
+        if message.action == "update" and self.query_one("#username-input", Input).has_focus:
+            # Saved: the next step (m to send the email) should not type into the field.
+            self._hand_keys_back()
+        if message.toast:
+            self.post_message(Toast(message.toast))
+        self.post_message(CustomerChanged())
