@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := $(CURDIR)/.demo/portal.db
 
-.PHONY: demo test screenshots bench clean
+.PHONY: demo demo-portal test screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	mkdir -p .demo
-	PORTAL_DATABASE_URL=sqlite:///$(DEMO_DB) PORTAL_MAILDIR=$(CURDIR)/.demo/maildir $(BIN)/portal-console demo
+	PORTAL_DATABASE_URL=sqlite:///$(DEMO_DB) PORTAL_MAILDIR=$(CURDIR)/.demo/maildir \
+	PORTAL_LOG_FILE=$(CURDIR)/.demo/console.log $(BIN)/portal-console demo
+
+# The customer portal on the demo database, so the links in .demo/maildir open (run beside `make demo`).
+demo-portal: $(STAMP)
+	mkdir -p .demo
+	PORTAL_DATABASE_URL=sqlite:///$(DEMO_DB) PORTAL_MAILDIR=$(CURDIR)/.demo/maildir \
+	$(BIN)/portal-console serve --host 127.0.0.1 --port 8080
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -66,6 +66,9 @@ class Config(BaseSettings):
     mailer_in_console: bool = True
     mailer_poll_seconds: float = Field(default=2.0, gt=0)
     mailer_lease_seconds: float = Field(default=300.0, gt=0)
+    # Where the console writes its log (the background mailer's warnings): never the
+    # terminal, which the console's screen owns.
+    log_file: Path = Field(default_factory=lambda: data_dir() / "portal-console.log")
 
     @field_validator("database_url")
     @classmethod

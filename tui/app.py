@@ -2,6 +2,7 @@
 panel, and the way back to both from anywhere (keys, footer, command palette)."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -15,6 +16,7 @@ from tui.messages import OpenCustomer, ShowError, Toast
 from tui.widgets.error_modal import ErrorModal
 
 if TYPE_CHECKING:
+    from mailer.background import BackgroundMailer
     from store.config import Config
 
 # Actions that leave the current screen; a question or a form on top must be answered first.
@@ -33,9 +35,11 @@ class PortalConsoleApp(App[None]):
     NOTIFICATION_TIMEOUT = 6
 
     def __init__(self, agent: str, *, poll_seconds: float = 1.0, search_delay: float = 0.12,
-                 page_size: int = 100) -> None:
+                 page_size: int = 100, mailer: BackgroundMailer | None = None) -> None:
         super().__init__()
         self.agent = agent
+        # The outbox dispatcher running beside the console (PORTAL_MAILER_IN_CONSOLE), or None.
+        self.mailer = mailer
         # How often an open customer is checked for changes made elsewhere (<= 1 s: shown within 2 s).
         self.poll_seconds = poll_seconds
         # Typing pause before a search runs, so a burst of keys makes one query.
@@ -47,6 +51,15 @@ class PortalConsoleApp(App[None]):
         from tui.screens.search import SearchScreen
 
         return SearchScreen()
+
+    def on_mount(self) -> None:
+        if self.mailer is not None:
+            self.mailer.start()
+
+    def on_unmount(self) -> None:
+        # Claims the mailer holds go back to the queue, so no email waits for the lease.
+        if self.mailer is not None:
+            self.mailer.stop()
 
     # --- the one path for errors and toasts ---------------------------------
 
@@ -132,8 +145,24 @@ class PortalConsoleApp(App[None]):
 
 def run_console(config: Config) -> None:
     """Open the console for the configured agent (the store is already initialised)."""
-    app = PortalConsoleApp(agent=config.agent)
-    # The lead engineer wires the background mailer in here: when
-    # config.mailer_in_console, start BackgroundMailer(config) before app.run()
-    # and stop it in a finally block after, so queued emails go out while the console is open.
-    app.run()
+    mailer = None
+    if config.mailer_in_console:
+        from mailer.background import BackgroundMailer
+
+        _log_to_file(config)
+        mailer = BackgroundMailer(config)
+    PortalConsoleApp(agent=config.agent, mailer=mailer).run()
+
+
+def _log_to_file(config: Config) -> None:
+    """Send warnings (the mailer's, mostly) to PORTAL_LOG_FILE: the screen is the console's."""
+    root = logging.getLogger()
+    try:
+        config.log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(config.log_file, encoding="utf-8")
+    except OSError:
+        root.addHandler(logging.NullHandler())  # a log we can't write must not stop the console
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
