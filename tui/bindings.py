@@ -79,6 +79,17 @@ NEW_CUSTOMER = (
     Binding("escape", "cancel", "Cancel", tooltip="Close the form without saving"),
 )
 
+SETTINGS = (
+    Binding("escape", "back", "Back", tooltip="Back; asks first when an edit is not saved"),
+    Binding("ctrl+s", "save_all", "Save edits", priority=True, tooltip="Save every edited field"),
+)
+
+OUTBOX = (
+    Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+    Binding("r", "retry", "Retry failed", tooltip="Send the highlighted failed email again, with a fresh link"),
+    Binding("f", "next_filter", "Filter", tooltip="Next status filter: all, queued, sending, sent, failed"),
+)
+
 PALETTE = Binding("ctrl+p", "command_palette", "Commands",
                   tooltip="Command palette: every action, and customers by name")
 
@@ -93,6 +104,11 @@ HELP = (
     KeyGroup("Emails", EMAILS),
     KeyGroup("New customer", NEW_CUSTOMER + (
         Binding("enter", "next", "Next", tooltip="Next field; in the last one, save"),)),
+    KeyGroup("Settings", SETTINGS + (
+        Binding("enter", "save", "Save", tooltip="Save the setting in the field (in a text field)"),
+        Binding("space", "toggle", "Toggle", tooltip="Switch an Email Notification on or off"))),
+    KeyGroup("Outbox", OUTBOX + (
+        Binding("enter", "open", "Open", tooltip="Open the highlighted email's customer"),)),
     KeyGroup("Questions", CONFIRM),
 )
 

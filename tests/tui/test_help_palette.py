@@ -52,7 +52,8 @@ class TestHelp:
                 for binding in group.bindings:
                     assert bindings.help_text(binding) in text
                     assert bindings.key_text(binding) in text
-            for binding in bindings.APP + bindings.DASHBOARD + bindings.PORTAL + bindings.EMAILS:
+            for binding in (bindings.APP + bindings.DASHBOARD + bindings.PORTAL + bindings.EMAILS
+                            + bindings.SETTINGS + bindings.OUTBOX):
                 assert bindings.help_text(binding) in text
             await pilot.press("escape")
             assert not isinstance(app.screen, HelpScreen)

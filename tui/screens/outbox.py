@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
@@ -14,6 +13,7 @@ from rich.text import Text
 from store.errors import PortalError
 from store.outbox import list_outbox, retry_email
 from store.values import OutboxEmail, OutboxStatus
+from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer
 
@@ -70,11 +70,7 @@ class OutboxScreen(Screen[None]):
 
     CSS_PATH = "outbox.tcss"
     TITLE = "Outbox"
-    BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back to where you came from"),
-        Binding("r", "retry", "Retry failed", tooltip="Send the highlighted failed email again, with a fresh link"),
-        Binding("f", "next_filter", "Filter", tooltip="Next status filter: all, queued, sending, sent, failed"),
-    ]
+    BINDINGS = list(bindings.OUTBOX)
 
     def __init__(self) -> None:
         super().__init__()

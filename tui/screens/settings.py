@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -15,6 +14,7 @@ from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 from store.errors import InvalidSetting, PortalError
 from store.settings import MAX_LINK_HOURS, get_settings, setting_text, update_setting
 from store.values import AccountSettings, EmailKind
+from tui import bindings
 from tui.calls import call
 from tui.widgets.confirm import ConfirmModal
 
@@ -130,10 +130,7 @@ class SettingsScreen(Screen[None]):
 
     CSS_PATH = "settings.tcss"
     TITLE = "Settings"
-    BINDINGS = [
-        Binding("escape", "back", "Back", tooltip="Back; asks first when an edit is not saved"),
-        Binding("ctrl+s", "save_all", "Save edits", priority=True, tooltip="Save every edited field"),
-    ]
+    BINDINGS = list(bindings.SETTINGS)
 
     def __init__(self) -> None:
         super().__init__()
