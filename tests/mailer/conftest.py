@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from store.config import Config
+from tests.net import free_port
 from store.customers import add_customer
 from store.portal import send_portal_email
 from store.settings import update_setting
@@ -23,12 +24,6 @@ from store.settings import update_setting
 AGENT = "alice"
 PORTAL_URL = "https://billing.acme.example/portal"
 LINK = re.compile(r"https://billing\.acme\.example/portal/(setup|reset)/([A-Za-z0-9_-]{43})")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
