@@ -60,6 +60,7 @@ def retry_email(outbox_id: int, *, actor: str) -> OutboxEmail:
         if row.status != OutboxStatus.failed.value:
             raise ActionNotAllowed(f"Email {outbox_id} is {row.status}; only a failed email can be sent again.")
         customer = customer_row(row.customer.reference, lock=True)
+        _refuse_overtaken_retry(row, customer)
         link, url = mint_link(customer.id, EmailKind(row.kind))
         OutboxRow.update(
             status=OutboxStatus.queued.value, attempts=0, next_attempt_at=clock.now(), claimed_by=None,
@@ -69,6 +70,29 @@ def retry_email(outbox_id: int, *, actor: str) -> OutboxEmail:
         activity.record(customer.id, actor, "email queued again",
                         f"{EmailKind(row.kind).type_name} (email {outbox_id}) after: {row.last_error or 'failure'}")
     return get_email(outbox_id)
+
+
+def _refuse_overtaken_retry(row: OutboxRow, customer: Customer) -> None:
+    """A retry mints a fresh link and so revokes the customer's other links of its kind:
+    refused when a newer email of that kind went out (its link would die), or when a setup
+    email no longer fits because the customer has set a password since."""
+    from .portal import portal_view_of
+
+    kind = EmailKind(row.kind)
+    newer = OutboxRow.select(OutboxRow.id).where(
+        (OutboxRow.customer == customer.id) & (OutboxRow.kind == row.kind) & (OutboxRow.id > row.id)
+        & (OutboxRow.status != OutboxStatus.failed.value)
+    ).order_by(OutboxRow.id.desc()).first()
+    if newer is not None:
+        raise ActionNotAllowed(
+            f"A newer {kind.type_name} email (email {newer.id}) was sent to this customer after this one; "
+            "sending this one again would stop that email's link working. "
+            "Send from PORTAL if the customer needs another.")
+    view = portal_view_of(customer)
+    if kind is EmailKind.credential_create and view.email_action is not kind:
+        raise ActionNotAllowed(
+            f"The customer's portal login is {view.state_text} now, so a {kind.type_name} email no longer fits. "
+            f"Use {view.email_action_label} on PORTAL instead.")
 
 
 def pending_count() -> int:

@@ -84,6 +84,33 @@ class TestOutbox:
         with pytest.raises(OutboxEmailNotFound):
             retry_email(9999, actor=AGENT)
 
+    def test_a_failed_email_overtaken_by_a_newer_one_is_not_retried(self, customer):
+        """Retrying would mint a link that revokes the newer email's link the customer already has."""
+        first = send_portal_email(customer, actor=AGENT)
+        self._fail(first.outbox_id)
+        second = send_portal_email(customer, actor=AGENT)
+        live_links = column("portal_link", "id", "revoked_at IS NULL")
+        with pytest.raises(ActionNotAllowed, match=f"newer Customer Credential Create email \\(email {second.outbox_id}\\)"):
+            retry_email(first.outbox_id, actor=AGENT)
+        assert column("portal_link", "id", "revoked_at IS NULL") == live_links
+        assert column("outbox_email", "status", "id = ?", (first.outbox_id,)) == ["failed"]
+
+    def test_a_failed_setup_email_is_not_retried_once_the_customer_is_active(self, customer):
+        """A setup link for a login that already has a password no longer fits; PORTAL offers the reset."""
+        from store.portal import complete_link, open_link
+        from store.values import LinkPurpose
+
+        queued = send_portal_email(customer, actor=AGENT)
+        self._fail(queued.outbox_id)
+        retry_email(queued.outbox_id, actor=AGENT)
+        url = column("outbox_email", "link_url", "id = ?", (queued.outbox_id,))[0]
+        grant = open_link(url.rsplit("/", 1)[1], LinkPurpose.setup)
+        complete_link(grant, username="ada.l", password="correct horse battery staple 42")
+        self._fail(queued.outbox_id)
+        with pytest.raises(ActionNotAllowed, match="Use Send Reset Password Email on PORTAL"):
+            retry_email(queued.outbox_id, actor=AGENT)
+        assert column("outbox_email", "status", "id = ?", (queued.outbox_id,)) == ["failed"]
+
     def test_list_shows_every_customer_or_one(self, customer):
         from store.customers import add_customer
         other = add_customer(name="Other", primary_email="o@x.com", actor=AGENT).reference
