@@ -13,6 +13,7 @@ from store.errors import PortalError
 from tui import bindings
 from tui.commands import PortalCommands
 from tui.messages import OpenCustomer, ShowError, Toast
+from tui.typeahead import TypeAheadApp
 from tui.widgets.error_modal import ErrorModal
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 _NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "help"}
 
 
-class PortalConsoleApp(App[None]):
+class PortalConsoleApp(TypeAheadApp):
     """Portal Console: billing support agents manage customers' Self-Service Portal access."""
 
     TITLE = "Portal Console"
@@ -31,6 +32,7 @@ class PortalConsoleApp(App[None]):
     # and the default screen is never pushed.
     CSS_PATH = ["app.tcss", "screens/search.tcss"]
     BINDINGS = list(bindings.APP)
+    EAGER_KEYS = bindings.EAGER_KEYS
     COMMANDS = App.COMMANDS | {PortalCommands}
     NOTIFICATION_TIMEOUT = 6
 

@@ -34,6 +34,10 @@ APP = (
             tooltip="Queued, sent and failed emails of every customer"),
 )
 
+# Keys that open a screen or move the cursor to another field: handled before the next
+# key is read, so what is typed right after them lands where they lead (tui/typeahead.py).
+EAGER_KEYS = frozenset({"ctrl+f", "f1", "ctrl+n", "ctrl+s", "ctrl+o", "tab", "shift+tab"})
+
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",
             tooltip="Next portal state filter: all, not set up, awaiting customer, active"),

@@ -57,6 +57,9 @@ def read_snapshot(reference: str) -> Snapshot:
 class DashboardScreen(Screen[None]):
     """One customer: details, PORTAL, Emails, Activity."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "Tabs"
+
     CSS_PATH = ["dashboard.tcss", "../widgets/portal_panel.tcss", "../widgets/emails_section.tcss",
                 "../widgets/activity_section.tcss"]
     BINDINGS = list(bindings.DASHBOARD) + list(bindings.PORTAL) + list(bindings.EMAILS)

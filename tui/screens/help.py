@@ -13,6 +13,9 @@ from tui import bindings
 class HelpScreen(ModalScreen[None]):
     """Lists every binding, grouped by where it works."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "#help-keys"
+
     CSS_PATH = "help.tcss"
     BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close")]
 

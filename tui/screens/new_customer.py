@@ -30,6 +30,9 @@ FIELDS = (
 class NewCustomerScreen(ModalScreen[str | None]):
     """Add a customer; dismisses with the new reference, or None when cancelled."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "#field-name"
+
     CSS_PATH = "new_customer.tcss"
     BINDINGS = list(bindings.NEW_CUSTOMER)
 

@@ -68,6 +68,9 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
 class OutboxScreen(Screen[None]):
     """All queued, sending, sent and failed emails; `r` sends a failed one again."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "DataTable"
+
     CSS_PATH = "outbox.tcss"
     TITLE = "Outbox"
     BINDINGS = list(bindings.OUTBOX)

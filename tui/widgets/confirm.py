@@ -13,6 +13,9 @@ from tui import bindings
 class ConfirmModal(ModalScreen[bool]):
     """Asks before a change that can't be undone; True when the agent confirms."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "#cancel-button"
+
     CSS_PATH = "confirm.tcss"
     BINDINGS = list(bindings.CONFIRM)
 

@@ -14,6 +14,9 @@ from tui import bindings
 class ErrorModal(ModalScreen[None]):
     """Shows a PortalError's title and message until the agent closes it."""
 
+    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    AUTO_FOCUS = "#error-ok"
+
     CSS_PATH = "error_modal.tcss"
     BINDINGS = list(bindings.DISMISS)
 

@@ -1,0 +1,57 @@
+"""Type-ahead: keys that arrive in one burst with the key that opens a screen (a fast
+typist, or keystrokes bunched together by a slow SSH link) land on the new screen."""
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+from tui.screens.new_customer import NewCustomerScreen
+
+from .conftest import count, settle
+
+# What the terminal would send for each character typed.
+_KEY_NAMES = {" ": "space", "@": "at", ".": "full_stop", ";": "semicolon"}
+
+
+def burst(app, *keys: str) -> None:
+    """Queue keys all at once, without waiting for any of them to be handled."""
+    for key in keys:
+        if len(key) == 1:
+            app.post_message(events.Key(_KEY_NAMES.get(key, key), key))
+        else:
+            app.post_message(events.Key(key, None))
+
+
+def typed(text: str) -> list[str]:
+    return list(text)
+
+
+class TestTypeAhead:
+    async def test_a_burst_after_ctrl_n_fills_the_new_customer_form(self, console_app) -> None:
+        """ctrl+n, a name, tab, a company, tab, an address and ctrl+s in one burst save the customer."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            before = count("customer")
+            burst(app, "ctrl+n", *typed("Joan Clarke"), "tab", *typed("Hut 8"), "tab",
+                  *typed("joan@hut8.example"))
+            await settle(pilot)
+            assert isinstance(app.screen, NewCustomerScreen)
+            fields = {field.id: field.value for field in app.screen.query(Input)}
+            assert fields["field-name"] == "Joan Clarke"
+            assert fields["field-company"] == "Hut 8"
+            assert fields["field-primary_email"] == "joan@hut8.example"
+            burst(app, "ctrl+s")
+            await settle(pilot)
+            assert count("customer") == before + 1
+            assert count("customer", "name = ? AND company = ?", ("Joan Clarke", "Hut 8")) == 1
+
+    async def test_keys_typed_at_a_normal_pace_still_reach_the_search_box(self, console_app) -> None:
+        """The twin: without a new screen nothing is held, and typing searches as before."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press(*typed("grace"))
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == "grace"
+            assert not app._held_keys

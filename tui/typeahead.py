@@ -1,0 +1,100 @@
+"""Type-ahead across screen changes.
+
+Textual sends a key to whatever has focus when the key is handled. Right after a
+screen is pushed nothing on it has focus yet, so keys typed in the same burst as
+the key that opened it (a fast typist after ctrl+n, or keystrokes that arrive
+together over a slow SSH link) would be dropped. The app holds such keys until the
+new screen has focused its first widget (each screen names it in AUTO_FOCUS), then
+handles them in order.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual.timer import Timer
+
+from textual import events
+from textual.app import App
+from textual.dom import NoScreen
+from textual.screen import Screen
+
+# Keys are held at most this long: a screen that never focuses anything gets them anyway.
+HOLD_SECONDS = 0.5
+
+
+class TypeAheadApp(App[None]):
+    """An App that keeps keys typed before a newly pushed screen has focus."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held_keys: list[events.Key] = []
+        # The pushed screen that has not focused anything yet.
+        self._unfocused_screen: Screen[Any] | None = None
+        self._release_timer: Timer | None = None
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        result = super().push_screen(screen, *args, **kwargs)
+        if isinstance(screen, Screen):
+            self._unfocused_screen = screen
+        return result
+
+    # App keys whose action runs before the next key is read, rather than after the key
+    # has travelled to the focused widget and back: otherwise the keys typed right after
+    # it reach the old screen's field before the new screen exists.
+    EAGER_KEYS: frozenset[str] = frozenset()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._hold(event) or await self._eager(event.key):
+                return
+        await super().on_event(event)
+
+    async def _eager(self, key: str) -> bool:
+        """Run the screen's or app's binding of an EAGER_KEYS key now; priority bindings come first."""
+        if key not in self.EAGER_KEYS:
+            return False
+        if await self._check_bindings(key, priority=True):
+            return True
+        # Only the screen's and the app's own bindings: a focused widget's bindings stay its own.
+        for namespace, bindings in self.screen._binding_chain:
+            if namespace is not self.screen and namespace is not self:
+                continue
+            for binding in bindings.key_to_bindings.get(key, ()):
+                if await self.run_action(binding.action, namespace):
+                    return True
+        return False
+
+    def _hold(self, key: events.Key) -> bool:
+        """Keep the key when earlier keys wait or the new screen has no focus yet."""
+        waiting = self._unfocused_screen is not None and self._unfocused_screen is self.screen
+        if not (self._held_keys or waiting):
+            return False
+        if not self._held_keys:
+            self._release_timer = self.set_timer(HOLD_SECONDS, self._release_keys)
+        self._held_keys.append(key)
+        return True
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        try:
+            focused_on = event.widget.screen
+        except NoScreen:
+            return
+        if self._unfocused_screen is not None and focused_on is self._unfocused_screen:
+            self._unfocused_screen = None
+            if self._held_keys:
+                self.call_next(self._release_keys)
+
+    async def _release_keys(self) -> None:
+        """Handle the held keys in order; a key that opens another screen holds the rest again."""
+        if self._release_timer is not None:
+            self._release_timer.stop()
+            self._release_timer = None
+        self._unfocused_screen = None
+        keys, self._held_keys = self._held_keys, []
+        for index, key in enumerate(keys):
+            if self._unfocused_screen is not None:
+                self._held_keys = keys[index:]
+                self._release_timer = self.set_timer(HOLD_SECONDS, self._release_keys)
+                return
+            if not await self._eager(key.key):
+                await super().on_event(key)
