@@ -81,9 +81,16 @@ class PortalConsoleApp(TypeAheadApp):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide screen-changing keys while a modal question or form is open."""
+        from tui.screens.outbox import OutboxScreen
         from tui.screens.search import SearchScreen
+        from tui.screens.settings import SettingsScreen
 
         if action in _NAVIGATION and isinstance(self.screen, ModalScreen):
+            return False
+        # Already there: the key is the screen's own (ctrl+s saves on Settings).
+        if action == "open_settings" and isinstance(self.screen, SettingsScreen):
+            return False
+        if action == "open_outbox" and isinstance(self.screen, OutboxScreen):
             return False
         # On the search screen its own binding puts the cursor in the box.
         return not (action == "open_search" and isinstance(self.screen, SearchScreen))

@@ -79,13 +79,15 @@ CONFIRM = (
 DISMISS = (Binding("escape,enter", "dismiss_modal", "Close", tooltip="Close the message"),)
 
 NEW_CUSTOMER = (
-    Binding("ctrl+s", "save", "Save", priority=True, tooltip="Save the new customer"),
+    # Not priority: a priority key is handled before the letters typed ahead of it reach
+    # their field, and would save what the form held a moment earlier.
+    Binding("ctrl+s", "save", "Save", tooltip="Save the new customer"),
     Binding("escape", "cancel", "Cancel", tooltip="Close the form without saving"),
 )
 
 SETTINGS = (
     Binding("escape", "back", "Back", tooltip="Back; asks first when an edit is not saved"),
-    Binding("ctrl+s", "save_all", "Save edits", priority=True, tooltip="Save every edited field"),
+    Binding("ctrl+s", "save_all", "Save edits", tooltip="Save every edited field"),
 )
 
 OUTBOX = (

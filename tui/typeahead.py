@@ -55,11 +55,15 @@ class TypeAheadApp(App[None]):
             return False
         if await self._check_bindings(key, priority=True):
             return True
-        # Only the screen's and the app's own bindings: a focused widget's bindings stay its own.
+        # Only actions of the app (open a screen, move focus): an action of a screen or a
+        # widget may read fields whose typed-ahead keys are still on their way, so it waits
+        # its turn behind them.
         for namespace, bindings in self.screen._binding_chain:
             if namespace is not self.screen and namespace is not self:
                 continue
             for binding in bindings.key_to_bindings.get(key, ()):
+                if namespace is self.screen and not binding.action.startswith("app."):
+                    continue
                 if await self.run_action(binding.action, namespace):
                     return True
         return False

@@ -41,7 +41,17 @@ class TestTypeAhead:
             assert fields["field-name"] == "Joan Clarke"
             assert fields["field-company"] == "Hut 8"
             assert fields["field-primary_email"] == "joan@hut8.example"
-            burst(app, "ctrl+s")
+            assert count("customer") == before
+
+    async def test_ctrl_s_typed_ahead_saves_what_was_typed_before_it(self, console_app) -> None:
+        """The whole form and ctrl+s in one burst: the save waits for the letters before it."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            before = count("customer")
+            burst(app, "ctrl+n", *typed("Joan Clarke"), "tab", *typed("Hut 8"), "tab",
+                  *typed("joan@hut8.example"), "ctrl+s")
+            await settle(pilot)
             await settle(pilot)
             assert count("customer") == before + 1
             assert count("customer", "name = ? AND company = ?", ("Joan Clarke", "Hut 8")) == 1
