@@ -123,7 +123,12 @@ def run_console(url: str, report_fd: int) -> None:
             report(report_fd)
             self.exit()
 
-    FirstFrameConsole(agent=config.agent).run()
+    mailer = None
+    if config.mailer_in_console:
+        from mailer.background import BackgroundMailer
+
+        mailer = BackgroundMailer(config)
+    FirstFrameConsole(agent=config.agent, mailer=mailer).run()
 
 
 def run_bare(url: str, report_fd: int, page_size: int) -> None:

@@ -9,9 +9,12 @@ import asyncio
 import logging
 import threading
 
+from typing import TYPE_CHECKING
+
 from store.config import Config
 
-from .dispatcher import Dispatcher
+if TYPE_CHECKING:
+    from .dispatcher import Dispatcher
 
 log = logging.getLogger("mailer")
 
@@ -26,6 +29,10 @@ class BackgroundMailer:
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._dispatcher: Dispatcher | None = None
+        # stop() may come before or during start() (the console quits at once): after it,
+        # nothing starts.
+        self._lock = threading.Lock()
+        self._closing = False
 
     @property
     def running(self) -> bool:
@@ -35,11 +42,12 @@ class BackgroundMailer:
     def start(self) -> None:
         """Start the dispatcher thread (once); returns when its loop is ready."""
         try:
-            if self.running:
-                return
-            self._ready.clear()
-            self._thread = threading.Thread(target=self._run, name="portal-mailer", daemon=True)
-            self._thread.start()
+            with self._lock:
+                if self._closing or self.running:
+                    return
+                self._ready.clear()
+                self._thread = threading.Thread(target=self._run, name="portal-mailer", daemon=True)
+                self._thread.start()
             self._ready.wait(timeout=5.0)
         except Exception:
             log.exception("the background mailer could not start")
@@ -56,9 +64,15 @@ class BackgroundMailer:
             loop.close()
 
     async def _main(self) -> None:
+        # Imported here, on the mailer's thread: SMTP and templates cost the console's start nothing.
+        from .dispatcher import Dispatcher
+
         self._stop = asyncio.Event()
         dispatcher = self._dispatcher = Dispatcher(self._config)
         self._ready.set()
+        if self._closing:
+            await dispatcher.close()
+            return
         try:
             await dispatcher.serve(self._stop)
         finally:
@@ -68,9 +82,13 @@ class BackgroundMailer:
         """Ask the dispatcher to stop and wait up to ``timeout`` s; unfinished claims go back
         to the queue (or, if even that can't be written, wait for the lease)."""
         try:
-            thread, loop, stop = self._thread, self._loop, self._stop
+            with self._lock:
+                self._closing = True
+                thread = self._thread
             if thread is None or not thread.is_alive():
                 return
+            self._ready.wait(timeout)  # a thread still starting has no stop event yet
+            loop, stop = self._loop, self._stop
             if self._dispatcher is not None:
                 # The message on the wire gets most of the time; releasing claims needs the rest.
                 self._dispatcher.stop_grace = max(0.1, timeout * 0.6)

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from mailer.background import BackgroundMailer
     from store.config import Config
 
+# Seconds after start-up that the background mailer starts.
+MAILER_START_DELAY = 0.5
+
 # Actions that leave the current screen; a question or a form on top must be answered first.
 _NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "help"}
 
@@ -56,7 +59,13 @@ class PortalConsoleApp(TypeAheadApp):
 
     def on_mount(self) -> None:
         if self.mailer is not None:
-            self.mailer.start()
+            # After the first screen is up, and from a worker thread: the mailer's imports and
+            # thread start never delay the agent's first look at the search results.
+            self.set_timer(MAILER_START_DELAY, self._start_mailer)
+
+    def _start_mailer(self) -> None:
+        if self.mailer is not None:
+            self.run_worker(self.mailer.start, thread=True, name="mailer-start", group="mailer")
 
     def on_unmount(self) -> None:
         # Claims the mailer holds go back to the queue, so no email waits for the lease.

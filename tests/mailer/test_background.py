@@ -55,14 +55,21 @@ def test_stop_while_a_relay_hangs_returns_in_time_and_queues_the_claim_again(acc
 
 
 def test_start_and_stop_never_raise_into_the_console(account, tmp_path):
-    """Stop before start, start twice, stop twice: the console's calls are always safe."""
+    """Start twice, stop twice: the console's calls are always safe."""
     mailer = BackgroundMailer(smtp_config(account, 9, tmp_path))
-    mailer.stop()
     mailer.start()
     mailer.start()
     assert mailer.running
     mailer.stop()
     mailer.stop()
+    assert not mailer.running
+
+
+def test_a_mailer_stopped_before_it_started_never_starts(account, tmp_path):
+    """The console quit before its delayed start: no dispatcher thread is left running."""
+    mailer = BackgroundMailer(smtp_config(account, 9, tmp_path))
+    mailer.stop()
+    mailer.start()
     assert not mailer.running
 
 

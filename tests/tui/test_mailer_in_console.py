@@ -36,6 +36,10 @@ class TestMailerInConsole:
         mailer = mailer_for(demo_db, tmp_path)
         app = PortalConsoleApp(agent=AGENT, mailer=mailer, poll_seconds=0.2, search_delay=0.0)
         async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(50):
+                if mailer.running:
+                    break
+                await asyncio.sleep(0.1)
             assert mailer.running
             await open_customer(pilot, "C000006")
             await pilot.press("m")
