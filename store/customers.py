@@ -111,6 +111,8 @@ def add_customer(
             queued, reason = False, None
             if not settings.credential_create_email:
                 reason = "Customer Credential Create emails are switched off in Settings."
+                activity.record(row.id, activity.ACTOR_SYSTEM, "email not sent",
+                                f"Customer Credential Create for a new customer: {reason}")
             elif parsed.problem is not None:
                 reason = parsed.problem
                 activity.record(row.id, activity.ACTOR_SYSTEM, "email not sent",
@@ -122,7 +124,8 @@ def add_customer(
     except IntegrityError:
         raise InvalidInput(f"The reference {reference!r} is already used by another customer.",
                            field="reference") from None
-    return NewCustomer(reference=row.reference, credential_create_queued=queued, not_queued_reason=reason)
+    return NewCustomer(reference=row.reference, credential_create_queued=queued, not_queued_reason=reason,
+                       queued_to=parsed.addresses if queued else ())
 
 
 def update_customer(

@@ -11,9 +11,10 @@ from typing import Sequence
 from peewee import JOIN, Expression, Model, ModelSelect
 
 from . import activity, clock
+from .addresses import parse_primary_email
 from .customers import customer_row
 from .db import database, is_postgres, write
-from .errors import ActionNotAllowed, OutboxEmailNotFound
+from .errors import ActionNotAllowed, NoPrimaryEmail, OutboxEmailNotFound
 from .models import ActivityEvent, Customer, OutboxEmail as OutboxRow, PortalLink
 from .settings import get_settings
 from .values import AccountSettings, EmailKind, OutboxEmail, OutboxStatus
@@ -50,32 +51,43 @@ def get_email(outbox_id: int) -> OutboxEmail:
 
 
 def retry_email(outbox_id: int, *, actor: str) -> OutboxEmail:
-    """Queue a failed email again, with a fresh link: the old one was revoked or may have expired."""
+    """Queue a failed email again, with a fresh link (the old one was revoked or may have
+    expired), to the addresses the Primary Email Address field holds now: the billing
+    contact may have changed since the email failed."""
     from .portal import mint_link
 
     with write():
         row = OutboxRow.get_or_none(OutboxRow.id == outbox_id)
         if row is None:
             raise OutboxEmailNotFound(f"There is no email with id {outbox_id}.")
+        customer = customer_row(row.customer.reference, lock=True)
+        # Read again under the customer's lock: of two retries at once, one sees it failed.
+        row = _locked(OutboxRow.select().where(OutboxRow.id == outbox_id), skip=False).get()
         if row.status != OutboxStatus.failed.value:
             raise ActionNotAllowed(f"Email {outbox_id} is {row.status}; only a failed email can be sent again.")
-        customer = customer_row(row.customer.reference, lock=True)
+        parsed = parse_primary_email(customer.primary_email)
+        if parsed.problem is not None:
+            raise NoPrimaryEmail(f"Email {outbox_id} can't be sent again: {parsed.problem}")
         _refuse_overtaken_retry(row, customer)
         link, url = mint_link(customer.id, EmailKind(row.kind))
-        OutboxRow.update(
+        changed = OutboxRow.update(
             status=OutboxStatus.queued.value, attempts=0, next_attempt_at=clock.now(), claimed_by=None,
             claimed_at=None, link=link.id, link_url=url, link_expires_at=link.expires_at,
-            refused_addresses="[]",
-        ).where(OutboxRow.id == row.id).execute()
+            refused_addresses="[]", to_addresses=json.dumps(list(parsed.addresses)), customer_name=customer.name,
+        ).where((OutboxRow.id == row.id) & (OutboxRow.status == OutboxStatus.failed.value)).execute()
+        if changed != 1:
+            raise ActionNotAllowed(f"Email {outbox_id} was queued again by someone else just now.")
         activity.record(customer.id, actor, "email queued again",
-                        f"{EmailKind(row.kind).type_name} (email {outbox_id}) after: {row.last_error or 'failure'}")
+                        f"{EmailKind(row.kind).type_name} (email {outbox_id}) to {', '.join(parsed.addresses)} "
+                        f"after: {row.last_error or 'failure'}")
     return get_email(outbox_id)
 
 
 def _refuse_overtaken_retry(row: OutboxRow, customer: Customer) -> None:
     """A retry mints a fresh link and so revokes the customer's other links of its kind:
-    refused when a newer email of that kind went out (its link would die), or when a setup
-    email no longer fits because the customer has set a password since."""
+    refused when a newer email of that kind went out (its link would die), or when the
+    customer's portal state no longer offers that email (a password set since a setup email;
+    a username deleted since a reset email, whose link would let anyone holding it choose one)."""
     from .portal import portal_view_of
 
     kind = EmailKind(row.kind)
@@ -89,7 +101,7 @@ def _refuse_overtaken_retry(row: OutboxRow, customer: Customer) -> None:
             "sending this one again would stop that email's link working. "
             "Send from PORTAL if the customer needs another.")
     view = portal_view_of(customer)
-    if kind is EmailKind.credential_create and view.email_action is not kind:
+    if view.email_action is not kind:
         raise ActionNotAllowed(
             f"The customer's portal login is {view.state_text} now, so a {kind.type_name} email no longer fits. "
             f"Use {view.email_action_label} on PORTAL instead.")

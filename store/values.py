@@ -163,6 +163,8 @@ class NewCustomer:
     credential_create_queued: bool
     # Why the automatic email was not queued (switch off, no valid address), else None.
     not_queued_reason: str | None
+    # Where the Credential Create email goes, when it was queued.
+    queued_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

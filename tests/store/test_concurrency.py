@@ -62,3 +62,22 @@ def test_many_customers_racing_for_one_username(store_db):
     outcome = _race(*(lambda r=r: set_username(r, "popular", expected_version=1, actor=AGENT) for r in refs))
     assert outcome.count("ok") == 1 and outcome.count("UsernameTaken") == 5
     assert count("portal_login") == 1
+
+
+def test_two_retries_of_one_failed_email_at_once_queue_it_once(store_db):
+    """Rule 10 under a race (a double press of r, or two agents): one retry wins; the other is
+    told, and the winner's fresh link is not revoked by a second one."""
+    from store.outbox import retry_email
+    from store.portal import send_portal_email
+
+    ref = add_customer(name="Ada", primary_email="ada@x.com", actor=AGENT).reference
+    for _ in range(3):
+        queued = send_portal_email(ref, actor=AGENT)
+        placeholder = "%s" if db.is_postgres() else "?"
+        db.database.execute_sql(f"UPDATE outbox_email SET status = 'failed' WHERE id = {placeholder}",
+                                (queued.outbox_id,))
+        outcome = _race(*(lambda: retry_email(queued.outbox_id, actor=AGENT) for _ in range(2)))
+        assert sorted(outcome) == ["ActionNotAllowed", "ok"]
+        assert count("portal_link", "revoked_at IS NULL") == 1
+        assert count("outbox_email", "status = 'queued'") == 1
+        db.database.execute_sql("UPDATE outbox_email SET status = 'sent'")

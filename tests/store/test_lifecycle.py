@@ -150,7 +150,7 @@ class TestEmails:
         """Rule 3: with Credential Create on, creating a customer queues that email, in the same transaction."""
         new = add_customer(name="Grace Hopper", primary_email="grace@x.com, billing@x.com; grace@x.com",
                            actor=AGENT)
-        assert new.credential_create_queued
+        assert new.credential_create_queued and new.queued_to == ("grace@x.com", "billing@x.com")
         assert column("outbox_email", "kind") == ["credential_create"]
         assert column("outbox_email", "to_addresses") == ['["grace@x.com", "billing@x.com"]']
         assert column("outbox_email", "queued_by") == ["system"]
@@ -161,6 +161,9 @@ class TestEmails:
         assert not new.credential_create_queued
         assert "switched off" in new.not_queued_reason
         assert count("outbox_email") == 0
+        # Rule 8: the log says why the customer got no email.
+        assert list_activity(new.reference)[0].action == "email not sent"
+        assert "switched off in Settings" in list_activity(new.reference)[0].detail
 
     def test_new_customer_without_valid_address_gets_no_email_and_the_reason_is_logged(self, switches_on):
         new = add_customer(name="Imported", primary_email="nobody@nowhere", actor=AGENT, strict_email=False)

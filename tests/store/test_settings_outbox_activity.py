@@ -111,6 +111,49 @@ class TestOutbox:
             retry_email(queued.outbox_id, actor=AGENT)
         assert column("outbox_email", "status", "id = ?", (queued.outbox_id,)) == ["failed"]
 
+    def test_a_retry_goes_to_the_addresses_the_field_holds_now(self, customer):
+        """The billing contact changed after the email failed: the fresh link goes to the new one only."""
+        from store.customers import update_customer
+
+        queued = send_portal_email(customer, actor=AGENT)
+        self._fail(queued.outbox_id)
+        update_customer(customer, expected_version=None, actor=AGENT, primary_email="new.contact@engines.example")
+        email = retry_email(queued.outbox_id, actor=AGENT)
+        assert email.to == ("new.contact@engines.example",)
+        assert "to new.contact@engines.example" in list_activity(customer)[0].detail
+
+    def test_a_retry_with_an_emptied_field_is_refused_and_nothing_changes(self, customer):
+        """Rule 2: an empty Primary Email Address disables the email actions, retry included."""
+        from store.customers import update_customer
+        from store.errors import NoPrimaryEmail
+
+        queued = send_portal_email(customer, actor=AGENT)
+        self._fail(queued.outbox_id)
+        update_customer(customer, expected_version=None, actor=AGENT, primary_email="")
+        links = count("portal_link")
+        with pytest.raises(NoPrimaryEmail, match="field is empty"):
+            retry_email(queued.outbox_id, actor=AGENT)
+        assert column("outbox_email", "status", "id = ?", (queued.outbox_id,)) == ["failed"]
+        assert count("portal_link") == links
+
+    def test_a_failed_reset_email_is_not_retried_after_the_username_was_deleted(self, customer):
+        """A reset link on a login-less account lets its holder choose a username: PORTAL offers
+        Send Create Credentials Email instead."""
+        from store.portal import complete_link, delete_username, open_link, set_username
+        from store.values import LinkPurpose
+
+        set_username(customer, "ada.l", expected_version=None, actor=AGENT)
+        setup = send_portal_email(customer, actor=AGENT)
+        url = column("outbox_email", "link_url", "id = ?", (setup.outbox_id,))[0]
+        complete_link(open_link(url.rsplit("/", 1)[1], LinkPurpose.setup), username=None,
+                      password="correct horse battery staple 42")
+        reset = send_portal_email(customer, actor=AGENT)
+        self._fail(reset.outbox_id)
+        delete_username(customer, expected_version=None, actor=AGENT)
+        with pytest.raises(ActionNotAllowed, match="Use Send Create Credentials Email on PORTAL"):
+            retry_email(reset.outbox_id, actor=AGENT)
+        assert column("outbox_email", "status", "id = ?", (reset.outbox_id,)) == ["failed"]
+
     def test_list_shows_every_customer_or_one(self, customer):
         from store.customers import add_customer
         other = add_customer(name="Other", primary_email="o@x.com", actor=AGENT).reference
@@ -135,5 +178,6 @@ class TestActivity:
             ("bob", "email queued", None, None),
             ("bob", "username changed", "ada", "countess"),
             ("alice", "username set", None, "ada"),
+            ("system", "email not sent", None, None),
             ("alice", "customer created", None, None),
         ]

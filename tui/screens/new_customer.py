@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from store.customers import add_customer, get_customer
+from store.customers import add_customer
 from store.errors import PortalError
 from tui import bindings
 from tui.calls import call
@@ -97,9 +97,9 @@ class NewCustomerScreen(ModalScreen[str | None]):
         try:
             new = call(add_customer, name=values["name"], company=values["company"],
                        primary_email=values["primary_email"], reference=values["reference"] or None, actor=agent)
+            # Nothing more is read after the save: a failure now would look as if nothing was saved.
             if new.credential_create_queued:
-                addresses = call(get_customer, new.reference).addresses
-                text = f"Customer Credential Create email queued to {', '.join(addresses)}."
+                text = f"Customer Credential Create email queued to {', '.join(new.queued_to)}."
             else:
                 text = f"No Customer Credential Create email: {new.not_queued_reason}"
         except PortalError as error:
