@@ -36,6 +36,7 @@ class PortalConsoleApp(TypeAheadApp):
     CSS_PATH = ["app.tcss", "screens/search.tcss"]
     BINDINGS = list(bindings.APP)
     EAGER_KEYS = bindings.EAGER_KEYS
+    EAGER_SCREEN_ACTIONS = bindings.EAGER_SCREEN_ACTIONS
     COMMANDS = App.COMMANDS | {PortalCommands}
     NOTIFICATION_TIMEOUT = 6
 

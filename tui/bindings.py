@@ -37,6 +37,8 @@ APP = (
 # Keys that open a screen or move the cursor to another field: handled before the next
 # key is read, so what is typed right after them lands where they lead (tui/typeahead.py).
 EAGER_KEYS = frozenset({"ctrl+f", "f1", "ctrl+n", "ctrl+s", "ctrl+o", "tab", "shift+tab"})
+# Screen actions that put the cursor in a text field: `u` (username), `/` (search box).
+EAGER_SCREEN_ACTIONS = frozenset({"edit_username", "focus_search"})
 
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",

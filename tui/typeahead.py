@@ -17,6 +17,7 @@ from textual import events
 from textual.app import App
 from textual.dom import NoScreen
 from textual.screen import Screen
+from textual.widgets import Input
 
 # Keys are held at most this long: a screen that never focuses anything gets them anyway.
 HOLD_SECONDS = 0.5
@@ -42,6 +43,9 @@ class TypeAheadApp(App[None]):
     # has travelled to the focused widget and back: otherwise the keys typed right after
     # it reach the old screen's field before the new screen exists.
     EAGER_KEYS: frozenset[str] = frozenset()
+    # Screen actions that only put the cursor in a field (synchronously): run ahead the same
+    # way when no text field has the cursor, so the letters typed after `u` land in the field.
+    EAGER_SCREEN_ACTIONS: frozenset[str] = frozenset()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -50,23 +54,31 @@ class TypeAheadApp(App[None]):
         await super().on_event(event)
 
     async def _eager(self, key: str) -> bool:
-        """Run the screen's or app's binding of an EAGER_KEYS key now; priority bindings come first."""
-        if key not in self.EAGER_KEYS:
+        """Run the screen's or app's binding of an eager key now; priority bindings come first."""
+        eager_key = key in self.EAGER_KEYS
+        if not eager_key and (not self.EAGER_SCREEN_ACTIONS or isinstance(self.focused, Input)):
             return False
-        if await self._check_bindings(key, priority=True):
+        if eager_key and await self._check_bindings(key, priority=True):
             return True
-        # Only actions of the app (open a screen, move focus): an action of a screen or a
-        # widget may read fields whose typed-ahead keys are still on their way, so it waits
-        # its turn behind them.
+        # Only actions of the app (open a screen, move focus) and the screen's cursor moves:
+        # any other action may read fields whose typed-ahead keys are still on their way,
+        # so it waits its turn behind them.
         for namespace, bindings in self.screen._binding_chain:
             if namespace is not self.screen and namespace is not self:
                 continue
             for binding in bindings.key_to_bindings.get(key, ()):
-                if namespace is self.screen and not binding.action.startswith("app."):
+                if not self._runs_ahead(binding.action, namespace, eager_key):
                     continue
                 if await self.run_action(binding.action, namespace):
                     return True
         return False
+
+    def _runs_ahead(self, action: str, namespace: object, eager_key: bool) -> bool:
+        if namespace is self.screen:
+            if eager_key:
+                return action.startswith("app.")
+            return action.split("(")[0] in self.EAGER_SCREEN_ACTIONS
+        return eager_key
 
     def _hold(self, key: events.Key) -> bool:
         """Keep the key when earlier keys wait or the new screen has no focus yet."""

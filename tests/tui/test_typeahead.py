@@ -65,3 +65,37 @@ class TestTypeAhead:
             await settle(pilot)
             assert app.screen.query_one("#search-input", Input).value == "grace"
             assert not app._held_keys
+
+    async def test_a_burst_after_u_lands_in_the_username_field(self, console_app) -> None:
+        """On the dashboard, u and a new username in one burst: the letters reach the field."""
+        from .conftest import open_customer
+
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            burst(app, "u", *typed("alan.t"))
+            await settle(pilot)
+            assert app.screen.query_one("#username-input", Input).value == "alan.t"
+
+    async def test_u_typed_in_a_text_field_is_a_letter(self, console_app) -> None:
+        """The twin: with the cursor in the username field, u is typed, never an action."""
+        from .conftest import open_customer
+
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.press("u")
+            burst(app, *typed("uu"))
+            await settle(pilot)
+            assert app.screen.query_one("#username-input", Input).value == "uu"
+
+    async def test_a_burst_after_slash_lands_in_the_search_box(self, console_app) -> None:
+        """From the results table, / and a name in one burst search for that name."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("down")
+            await settle(pilot)
+            burst(app, "slash", *typed("grace"))
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == "grace"

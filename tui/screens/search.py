@@ -80,8 +80,8 @@ class SearchScreen(Screen[None]):
         self._start_search()
 
     def focus_search(self) -> None:
-        """Put the cursor in the search box."""
-        self.query_one("#search-input", Input).focus()
+        """Put the cursor in the search box (now, so keys typed right after `/` land in it)."""
+        self.set_focus(self.query_one("#search-input", Input))
 
     def action_focus_search(self) -> None:
         self.focus_search()
