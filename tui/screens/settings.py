@@ -225,16 +225,9 @@ class SettingsScreen(Screen[None]):
     # --- showing results (event loop) -------------------------------------------
 
     def _show_settings(self, settings: AccountSettings) -> None:
-        self.settings = settings
-        for spec in SWITCHES:
-            self._show_switch(spec.key, getattr(settings, spec.key))
-        for text_spec in TEXT_FIELDS:
-            self._field(text_spec.key).load(setting_text(settings, text_spec.key))
-        select = self.query_one("#link_use", Select)
-        with select.prevent(Select.Changed):
-            select.value = settings.link_use
-        form = self.query_one("#settings-form")
-        form.disabled = False
+        """The first read: nothing is edited yet, so following the database shows it all."""
+        self._apply(settings)
+        self.query_one("#settings-form").disabled = False
         self.query_one(f"#{SWITCHES[0].key}", Switch).focus()
 
     def _follow(self, settings: AccountSettings | None, changes: int) -> None:
