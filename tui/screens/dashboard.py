@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from store import activity, outbox, settings
 from store.customers import customer_version, get_customer
@@ -57,7 +57,7 @@ def read_snapshot(reference: str) -> Snapshot:
 class DashboardScreen(Screen[None]):
     """One customer: details, PORTAL, Emails, Activity."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "Tabs"
 
     CSS_PATH = ["dashboard.tcss", "../widgets/portal_panel.tcss", "../widgets/emails_section.tcss",
@@ -94,7 +94,6 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "Customer Dashboard"
         self.sub_title = self.reference
-        self.query_one(Tabs).focus()
         self._load()
         self.set_interval(self.app.poll_seconds, self._poll)
 

@@ -13,7 +13,7 @@ from tui import bindings
 class HelpScreen(ModalScreen[None]):
     """Lists every binding, grouped by where it works."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "#help-keys"
 
     CSS_PATH = "help.tcss"
@@ -32,9 +32,6 @@ class HelpScreen(ModalScreen[None]):
                 yield Label("Letter keys work when no text field has the cursor; "
                             "the ctrl keys work everywhere.", classes="help-group")
             yield Label("↑↓ scroll · esc closes", id="help-footer")
-
-    def on_mount(self) -> None:
-        self.query_one("#help-keys").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

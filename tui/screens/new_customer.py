@@ -30,7 +30,7 @@ FIELDS = (
 class NewCustomerScreen(ModalScreen[str | None]):
     """Add a customer; dismisses with the new reference, or None when cancelled."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "#field-name"
 
     CSS_PATH = "new_customer.tcss"
@@ -54,9 +54,6 @@ class NewCustomerScreen(ModalScreen[str | None]):
                 yield Label("ctrl+s saves · esc cancels", classes="muted", id="new-customer-hint")
                 yield Button("Save", id="save-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#field-name", Input).focus()
 
     def _value(self, field: str) -> str:
         return self.query_one(f"#field-{field}", Input).value

@@ -68,7 +68,7 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
 class OutboxScreen(Screen[None]):
     """All queued, sending, sent and failed emails; `r` sends a failed one again."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "DataTable"
 
     CSS_PATH = "outbox.tcss"
@@ -100,7 +100,6 @@ class OutboxScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#outbox-empty").display = False
-        self.query_one(DataTable).focus()
         self.refresh_outbox()
         # Read again on the console's polling period (about a second), so the mailer's progress
         # shows without a key press.

@@ -13,7 +13,8 @@ from tui import bindings
 class ConfirmModal(ModalScreen[bool]):
     """Asks before a change that can't be undone; True when the agent confirms."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # The safe answer has focus, so a stray Enter doesn't delete anything; focused first, so
+    # keys typed while the question opens land here (tui/typeahead.py).
     AUTO_FOCUS = "#cancel-button"
 
     CSS_PATH = "confirm.tcss"
@@ -33,10 +34,6 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.confirm_label} (y)", id="confirm-button", variant="error", compact=True)
                 yield Button(f"{self.cancel_label} (n)", id="cancel-button", compact=True)
-
-    def on_mount(self) -> None:
-        # The safe answer has focus, so a stray Enter doesn't delete anything.
-        self.query_one("#cancel-button", Button).focus()
 
     @on(Button.Pressed, "#confirm-button")
     def action_confirm(self) -> None:

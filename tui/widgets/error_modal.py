@@ -14,7 +14,7 @@ from tui import bindings
 class ErrorModal(ModalScreen[None]):
     """Shows a PortalError's title and message until the agent closes it."""
 
-    # Focused first, so keys typed while the screen opens land here (tui/typeahead.py).
+    # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "#error-ok"
 
     CSS_PATH = "error_modal.tcss"
@@ -30,9 +30,6 @@ class ErrorModal(ModalScreen[None]):
             yield Static(self.error.message, id="error-message", markup=False)
             with Horizontal(id="error-buttons"):
                 yield Button("OK", id="error-ok", variant="error", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#error-ok", Button).focus()
 
     @on(Button.Pressed, "#error-ok")
     def action_dismiss_modal(self) -> None:
