@@ -51,7 +51,7 @@ def credentials_page(request: Request, grant: LinkGrant, *, status: int = 200, u
         request, "credentials.html", status=status,
         title="Set up your portal login" if setup else "Choose a new password",
         action=f"/{grant.purpose.value}",
-        ask_username=setup or grant.username is None,
+        ask_username=grant.asks_username,
         username=grant.username if username is None else username,
         known_username=grant.username,
         errors=errors or {},
@@ -90,8 +90,7 @@ async def _credentials(request: Request, purpose: LinkPurpose) -> Response:
         return credentials_page(request, grant, status=error.status, errors={"form": error.message})
     if not csrf_ok(request, form):
         return csrf_refused(request, f"/{purpose.value}")
-    asks_username = purpose is LinkPurpose.setup or grant.username is None
-    username = form.get("username", "") if asks_username else None
+    username = form.get("username", "") if grant.asks_username else None
     password = form.get("password", "")
     if password != form.get("password_confirm", ""):
         return credentials_page(request, grant, status=400, username=username,

@@ -238,6 +238,12 @@ class LinkGrant:
     opened_at: datetime
     consumed: bool
 
+    @property
+    def asks_username(self) -> bool:
+        """The form asks for a username on a setup link, or on a reset link of a login without
+        one; a reset otherwise keeps the username (as complete_link does)."""
+        return self.purpose is LinkPurpose.setup or self.username is None
+
 
 @dataclass(frozen=True)
 class SignedInCustomer:

@@ -166,14 +166,28 @@ class TestCompletingSetup:
 
     def test_reset_link_sets_a_new_password_and_keeps_the_username(self, customer):
         grant = open_link(_send(customer), LinkPurpose.setup)
+        assert grant.asks_username
         complete_link(grant, username="ada", password=GOOD_PASSWORD)
         token = _send(customer)  # ACTIVE now: the Password Reset email
         grant = open_link(token, LinkPurpose.reset)
+        assert not grant.asks_username  # the form shows the username, read-only
         complete_link(grant, username="ignored-for-reset", password="another long phrase here")
         assert authenticate("ada", "another long phrase here").username == "ada"
         from store.errors import InvalidLogin
         with pytest.raises(InvalidLogin):
             authenticate("ada", GOOD_PASSWORD)
+
+    def test_a_reset_link_of_a_customer_without_username_asks_for_one(self, customer, switches_on):
+        """The twin: Create Credential sends a reset email to a customer who was never set up;
+        its form must ask for a username, and the setup finishes with the one chosen."""
+        from store.portal import request_password_reset
+
+        request_password_reset("ada@engines.example", prompt="Create Credential")
+        token = column("outbox_email", "link_url")[-1].rsplit("/", 1)[1]
+        grant = open_link(token, LinkPurpose.reset)
+        assert grant.username is None and grant.asks_username
+        complete_link(grant, username="ada.chosen", password=GOOD_PASSWORD)
+        assert authenticate("ada.chosen", GOOD_PASSWORD).username == "ada.chosen"
 
     def test_submit_mode_uses_the_link_when_the_form_is_sent(self, customer):
         """link_use=submit: opening (e.g. by a mail filter) does not use the link up; submitting does."""
