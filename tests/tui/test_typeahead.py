@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from tui.screens.new_customer import NewCustomerScreen
 
-from .conftest import count, settle
+from .conftest import count, open_customer, settle
 
 # What the terminal would send for each character typed.
 _KEY_NAMES = {" ": "space", "@": "at", ".": "full_stop", ";": "semicolon"}
@@ -22,19 +22,18 @@ def burst(app, *keys: str) -> None:
             app.post_message(events.Key(key, None))
 
 
-def typed(text: str) -> list[str]:
-    return list(text)
+# A whole new customer, typed right after ctrl+n without waiting for the form.
+NEW_CUSTOMER_KEYS = ("ctrl+n", *"Joan Clarke", "tab", *"Hut 8", "tab", *"joan@hut8.example")
 
 
 class TestTypeAhead:
     async def test_a_burst_after_ctrl_n_fills_the_new_customer_form(self, console_app) -> None:
-        """ctrl+n, a name, tab, a company, tab, an address and ctrl+s in one burst save the customer."""
+        """ctrl+n, a name, tab, a company, tab and an address in one burst: each lands in its field."""
         app = console_app(poll_seconds=60.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             before = count("customer")
-            burst(app, "ctrl+n", *typed("Joan Clarke"), "tab", *typed("Hut 8"), "tab",
-                  *typed("joan@hut8.example"))
+            burst(app, *NEW_CUSTOMER_KEYS)
             await settle(pilot)
             assert isinstance(app.screen, NewCustomerScreen)
             fields = {field.id: field.value for field in app.screen.query(Input)}
@@ -49,8 +48,7 @@ class TestTypeAhead:
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             before = count("customer")
-            burst(app, "ctrl+n", *typed("Joan Clarke"), "tab", *typed("Hut 8"), "tab",
-                  *typed("joan@hut8.example"), "ctrl+s")
+            burst(app, *NEW_CUSTOMER_KEYS, "ctrl+s")
             await settle(pilot)
             await settle(pilot)
             assert count("customer") == before + 1
@@ -61,31 +59,27 @@ class TestTypeAhead:
         app = console_app(poll_seconds=60.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            await pilot.press(*typed("grace"))
+            await pilot.press(*"grace")
             await settle(pilot)
             assert app.screen.query_one("#search-input", Input).value == "grace"
             assert not app._held_keys
 
     async def test_a_burst_after_u_lands_in_the_username_field(self, console_app) -> None:
         """On the dashboard, u and a new username in one burst: the letters reach the field."""
-        from .conftest import open_customer
-
         app = console_app(poll_seconds=60.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")
-            burst(app, "u", *typed("alan.t"))
+            burst(app, "u", *"alan.t")
             await settle(pilot)
             assert app.screen.query_one("#username-input", Input).value == "alan.t"
 
     async def test_u_typed_in_a_text_field_is_a_letter(self, console_app) -> None:
         """The twin: with the cursor in the username field, u is typed, never an action."""
-        from .conftest import open_customer
-
         app = console_app(poll_seconds=60.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")
             await pilot.press("u")
-            burst(app, *typed("uu"))
+            burst(app, *"uu")
             await settle(pilot)
             assert app.screen.query_one("#username-input", Input).value == "uu"
 
@@ -96,6 +90,6 @@ class TestTypeAhead:
             await settle(pilot)
             await pilot.press("down")
             await settle(pilot)
-            burst(app, "slash", *typed("grace"))
+            burst(app, "slash", *"grace")
             await settle(pilot)
             assert app.screen.query_one("#search-input", Input).value == "grace"
