@@ -26,6 +26,14 @@ HOLD_SECONDS = 0.5
 class TypeAheadApp(App[None]):
     """An App that keeps keys typed before a newly pushed screen has focus."""
 
+    # App keys whose action runs before the next key is read, rather than after the key
+    # has travelled to the focused widget and back: otherwise the keys typed right after
+    # it reach the old screen's field before the new screen exists.
+    EAGER_KEYS: frozenset[str] = frozenset()
+    # Screen actions that only put the cursor in a field (synchronously): run ahead the same
+    # way when no text field has the cursor, so the letters typed after `u` land in the field.
+    EAGER_SCREEN_ACTIONS: frozenset[str] = frozenset()
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held_keys: list[events.Key] = []
@@ -38,14 +46,6 @@ class TypeAheadApp(App[None]):
         if isinstance(screen, Screen):
             self._unfocused_screen = screen
         return result
-
-    # App keys whose action runs before the next key is read, rather than after the key
-    # has travelled to the focused widget and back: otherwise the keys typed right after
-    # it reach the old screen's field before the new screen exists.
-    EAGER_KEYS: frozenset[str] = frozenset()
-    # Screen actions that only put the cursor in a field (synchronously): run ahead the same
-    # way when no text field has the cursor, so the letters typed after `u` land in the field.
-    EAGER_SCREEN_ACTIONS: frozenset[str] = frozenset()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
@@ -86,7 +86,7 @@ class TypeAheadApp(App[None]):
         if not (self._held_keys or waiting):
             return False
         if not self._held_keys:
-            self._release_timer = self.set_timer(HOLD_SECONDS, self._release_keys)
+            self._arm_release()
         self._held_keys.append(key)
         return True
 
@@ -100,6 +100,10 @@ class TypeAheadApp(App[None]):
             if self._held_keys:
                 self.call_next(self._release_keys)
 
+    def _arm_release(self) -> None:
+        """Release the held keys after HOLD_SECONDS at the latest."""
+        self._release_timer = self.set_timer(HOLD_SECONDS, self._release_keys)
+
     async def _release_keys(self) -> None:
         """Handle the held keys in order; a key that opens another screen holds the rest again."""
         if self._release_timer is not None:
@@ -110,7 +114,7 @@ class TypeAheadApp(App[None]):
         for index, key in enumerate(keys):
             if self._unfocused_screen is not None:
                 self._held_keys = keys[index:]
-                self._release_timer = self.set_timer(HOLD_SECONDS, self._release_keys)
+                self._arm_release()
                 return
             if not await self._eager(key.key):
                 await super().on_event(key)
