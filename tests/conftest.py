@@ -17,7 +17,9 @@ from store import clock, db
 from store.models import ALL_MODELS
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-# A fixed moment for every test; tests move it with fixed_clock.advance().
+# A fixed moment for every test that stays in this process (snapshots show it); tests move
+# it with fixed_clock.advance(). Tests that hand rows to another process start at the real
+# time instead (the `other_process` marker, see tests/children.py).
 TEST_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
 
@@ -73,9 +75,11 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def fixed_clock() -> Iterator[clock.FixedClock]:
-    """Installs a clock standing at TEST_NOW; tests move it past expiries."""
-    fixed = clock.FixedClock(TEST_NOW)
+def fixed_clock(request: pytest.FixtureRequest) -> Iterator[clock.FixedClock]:
+    """Installs a clock standing at TEST_NOW (at the real time in `other_process` tests, whose
+    child processes read the machine's clock); tests move it past expiries."""
+    start = clock.SystemClock().now() if request.node.get_closest_marker("other_process") else TEST_NOW
+    fixed = clock.FixedClock(start)
     previous = clock.use(fixed)
     yield fixed
     clock.use(previous)

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = str(Path(sys.executable).with_name("portal-console"))
+from tests.children import PORTAL_CONSOLE, child_env
 
 
 @pytest.fixture
@@ -21,11 +18,10 @@ def cli(database_url: str, tmp_path):
     db.init(database_url)
     _empty_tables()
     db.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_DATABASE_URL=database_url, PORTAL_AGENT="oncall", PORTAL_MAILDIR=str(tmp_path / "mail"))
+    env = child_env(PORTAL_DATABASE_URL=database_url, PORTAL_AGENT="oncall", PORTAL_MAILDIR=str(tmp_path / "mail"))
 
     def run(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([SCRIPT, *args], capture_output=True, text=True, timeout=60,
+        return subprocess.run([PORTAL_CONSOLE, *args], capture_output=True, text=True, timeout=60,
                               env={**env, **(env_extra or {})}, cwd=tmp_path)
 
     return run

@@ -1,11 +1,12 @@
 """`portal-console mailer` as its own process: killed while holding a claim, its emails are
-sent by another dispatcher after the lease; stopped with SIGTERM, it gives its claims back."""
+sent by another dispatcher after the lease; stopped with SIGTERM, it gives its claims back.
+
+The child reads the machine's clock, so these tests queue their emails at the real time
+(`other_process`): a link queued at a fixed date would have expired by the child's."""
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -19,20 +20,20 @@ from store.outbox import pending_count
 
 from mailer.dispatcher import dispatch_once
 
+from tests.children import PORTAL_CONSOLE, child_env
+
 from .conftest import queue_create_email, smtp_config
 
-SCRIPT = str(Path(sys.executable).with_name("portal-console"))
 LEASE = 2.0
+pytestmark = pytest.mark.other_process
 
 
 def _mailer(database_url: str, port: int | None, tmp_path: Path, *args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_DATABASE_URL=database_url, PORTAL_MAILDIR=str(tmp_path / "maildir"),
-               PORTAL_MAILER_POLL_SECONDS="0.1", PORTAL_MAILER_LEASE_SECONDS=str(LEASE),
-               PORTAL_SMTP_TIMEOUT="60")
-    if port is not None:
-        env.update(PORTAL_SMTP_HOST="127.0.0.1", PORTAL_SMTP_PORT=str(port))
-    return subprocess.Popen([SCRIPT, "mailer", *args], env=env, cwd=tmp_path,
+    smtp = {} if port is None else {"PORTAL_SMTP_HOST": "127.0.0.1", "PORTAL_SMTP_PORT": str(port)}
+    env = child_env(PORTAL_DATABASE_URL=database_url, PORTAL_MAILDIR=str(tmp_path / "maildir"),
+                    PORTAL_MAILER_POLL_SECONDS="0.1", PORTAL_MAILER_LEASE_SECONDS=str(LEASE),
+                    PORTAL_SMTP_TIMEOUT="60", **smtp)
+    return subprocess.Popen([PORTAL_CONSOLE, "mailer", *args], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

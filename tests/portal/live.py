@@ -1,7 +1,6 @@
 """`portal-console serve` as a real process on a loopback port, for the real-server tests."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.children import child_env
 from tests.net import free_port
 
 
@@ -29,8 +29,7 @@ class LiveServer:
 
 def start_server(database_url: str, folder: Path, port: int, *, timeout: float = 20.0) -> LiveServer:
     """Start the portal on 127.0.0.1:port against the database; wait until it answers."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_DATABASE_URL=database_url, PORTAL_MAILDIR=str(folder / "maildir"), PYTHONUNBUFFERED="1")
+    env = child_env(PORTAL_DATABASE_URL=database_url, PORTAL_MAILDIR=str(folder / "maildir"), PYTHONUNBUFFERED="1")
     log_path = folder / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import email.policy
 import mailbox
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,8 @@ import pytest
 from store import db
 from store.customers import add_customer
 from store.settings import update_setting
+
+from tests.children import child_env
 
 from .conftest import AGENT, GOOD_PASSWORD, csrf_of, sql_column, text_of
 from .live import LiveServer, free_port, start_server, stop_server
@@ -106,8 +107,7 @@ def delivered_setup_link(live: LiveServer, name: str, folder: Path) -> str:
     read from the delivered message's text, as the customer's mail program shows it."""
     address = f"{name.lower().replace(' ', '.')}@example.com"
     add_customer(name=name, primary_email=address, actor=AGENT)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env.update(PORTAL_DATABASE_URL=live.database_url, PORTAL_MAILDIR=str(folder / "maildir"))
+    env = child_env(PORTAL_DATABASE_URL=live.database_url, PORTAL_MAILDIR=str(folder / "maildir"))
     done = subprocess.run([sys.executable, "-m", "tui.cli", "mailer", "--once"], env=env, cwd=folder,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

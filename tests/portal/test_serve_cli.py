@@ -1,17 +1,17 @@
 """`portal-console serve`'s command line: bad ports are usage errors, a busy port a clear exit."""
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 
 import pytest
 
+from tests.children import child_env
+
 
 def _serve(tmp_path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env["PORTAL_DATABASE_URL"] = f"sqlite:///{tmp_path / 'portal.db'}"
+    env = child_env(PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'portal.db'}")
     return subprocess.run([sys.executable, "-m", "tui.cli", "serve", *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=60)
 
