@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from peewee import IntegrityError, JOIN, ModelSelect
+from peewee import IntegrityError, JOIN, ModelSelect, fn
 
 from . import activity, clock
 from .addresses import MAX_FIELD_LENGTH, parse_primary_email, require_valid
@@ -12,7 +12,7 @@ from .db import is_postgres, write
 from .errors import CustomerNotFound, InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .models import Customer, PortalLogin
 from .usernames import username_key
-from .values import CustomerDetail, CustomerSummary, NewCustomer, PortalState, SearchPage
+from .values import CustomerDetail, CustomerSummary, CustomerUpdate, NewCustomer, PortalState, SearchPage
 
 MAX_NAME = 200
 _REFERENCE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -43,11 +43,17 @@ def _clean_reference(value: str | None) -> str | None:
 
 
 def customer_row(reference: str, *, lock: bool = False) -> Customer:
-    """The customer with this reference (row-locked on PostgreSQL when ``lock``)."""
-    query = Customer.select().where(Customer.reference == reference)
+    """The customer with this reference, whatever its case (row-locked on PostgreSQL when ``lock``).
+
+    Agents type c000002 as often as C000002; the exact spelling wins where two references
+    differ only in case (the customer_reference_lower index keeps this one probe).
+    """
+    text = (reference or "").strip()
+    query = (Customer.select().where(fn.LOWER(Customer.reference) == text.lower())
+             .order_by(Customer.reference != text, Customer.id))
     if lock and is_postgres():
         query = query.for_update()
-    row = query.first()
+    row = query.first() if text else None
     if row is None:
         raise CustomerNotFound(f"There is no customer with reference {reference!r}.")
     return row
@@ -136,8 +142,16 @@ def update_customer(
     name: str | None = None,
     company: str | None = None,
     primary_email: str | None = None,
-) -> CustomerDetail:
-    """Change name, company or Primary Email Address; each change is logged from old to new."""
+) -> CustomerUpdate:
+    """Change name, company or Primary Email Address; each change is logged from old to new.
+
+    A changed Primary Email Address revokes every open setup and reset link (and closes
+    their half-filled forms): when the billing contact changes, a link in the old contact's
+    mailbox must stop working. Emails still waiting in the outbox then fail with that reason
+    instead of delivering a dead link; the agent sends a new one to the new address.
+    """
+    from .portal import revoke_open_links  # portal builds on customers
+
     changes: dict[str, str] = {}
     if name is not None:
         changes["name"] = clean_text(name, field="name", label="customer name", required=True)
@@ -146,17 +160,23 @@ def update_customer(
     if primary_email is not None:
         require_valid(primary_email)
         changes["primary_email"] = primary_email.strip()
+    revoked = 0
     with write():
-        row = customer_row(reference)
+        row = customer_row(reference, lock=True)
         changed = {k: v for k, v in changes.items() if getattr(row, k) != v}
         if changed:
             bump_version(row, expected_version)
             Customer.update(**changed).where(Customer.id == row.id).execute()
             for key, value in changed.items():
-                activity.record(row.id, actor, f"{key.replace('_', ' ')} changed", old=getattr(row, key), new=value)
+                detail = ""
+                if key == "primary_email":
+                    revoked = revoke_open_links(row.id, "Primary Email Address changed", forms_too=True)
+                    detail = f"{revoked} open link(s) revoked" if revoked else ""
+                activity.record(row.id, actor, f"{key.replace('_', ' ')} changed", detail,
+                                old=getattr(row, key), new=value)
         elif expected_version is not None and row.version != expected_version:
             raise StaleEdit()
-    return get_customer(reference)
+    return CustomerUpdate(detail=get_customer(row.reference), changed=tuple(changed), links_revoked=revoked)
 
 
 def get_customer(reference: str) -> CustomerDetail:

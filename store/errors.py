@@ -59,8 +59,7 @@ class StaleEdit(PortalError):
 
     def __init__(
         self,
-        message: str = "This customer was changed by someone else since you opened it. "
-        "Nothing was saved; the screen now shows the current values.",
+        message: str = "This customer was changed by someone else after you read it. Nothing was saved.",
     ) -> None:
         super().__init__(message)
 

@@ -64,7 +64,7 @@ def portal_view(reference: str) -> PortalView:
     return portal_view_of(customer_row(reference))
 
 
-def _revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None,
+def revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None,
                        *, forms_too: bool = False) -> int:
     """Revoke the customer's links that could still be used (of one purpose, or all).
 
@@ -92,7 +92,7 @@ def mint_link(customer_id: int, kind: EmailKind) -> tuple[PortalLink, str]:
     settings = get_settings()
     hours = settings.setup_link_hours if purpose is LinkPurpose.setup else settings.reset_link_hours
     now = clock.now()
-    _revoke_open_links(customer_id, f"replaced by a newer {purpose.value} link", purpose)
+    revoke_open_links(customer_id, f"replaced by a newer {purpose.value} link", purpose)
     token = new_token()
     link = PortalLink.create(
         customer=customer_id, purpose=purpose.value, token_hash=token_hash(token),
@@ -154,7 +154,7 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
                 activity.record(customer.id, actor, "username set", old=None, new=name)
             else:
                 PortalLogin.update(username=name, username_key=key).where(PortalLogin.id == login.id).execute()
-                revoked = _revoke_open_links(customer.id, "username changed", forms_too=True)
+                revoked = revoke_open_links(customer.id, "username changed", forms_too=True)
                 activity.record(customer.id, actor, "username changed",
                                 f"{revoked} open link(s) revoked" if revoked else "", old=login.username, new=name)
             return portal_view_of(customer)
@@ -172,7 +172,7 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
         if login is None:
             raise ActionNotAllowed("This customer has no portal username to delete.")
         PortalLogin.delete().where(PortalLogin.id == login.id).execute()
-        revoked = _revoke_open_links(customer.id, "username deleted", forms_too=True)
+        revoked = revoke_open_links(customer.id, "username deleted", forms_too=True)
         detail = "password removed" if login.password_hash else "no password had been set"
         if revoked:
             detail += f"; {revoked} open link(s) revoked"
@@ -265,7 +265,7 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
                                     old=login.username, new=name)
                 PortalLogin.update(username=name, username_key=key, password_hash=password_hash,
                                    password_set_at=now).where(PortalLogin.id == login.id).execute()
-            _revoke_open_links(customer.id, "password set", forms_too=True)
+            revoke_open_links(customer.id, "password set", forms_too=True)
             activity.record(customer.id, activity.ACTOR_CUSTOMER, "password set",
                             f"with the {grant.purpose.value} link")
     except IntegrityError:

@@ -156,6 +156,16 @@ class CustomerDetail:
 
 
 @dataclass(frozen=True)
+class CustomerUpdate:
+    """What an edit of the customer did: the customer as saved, the fields that changed
+    (name, company, primary_email) and how many open links a new address revoked."""
+
+    detail: CustomerDetail
+    changed: tuple[str, ...]
+    links_revoked: int
+
+
+@dataclass(frozen=True)
 class NewCustomer:
     """What adding a customer did: the reference and whether an email was queued."""
 

@@ -223,13 +223,63 @@ class TestCustomers:
 
     def test_edit_is_logged_from_old_to_new_and_checks_the_version(self, customer):
         from store.customers import update_customer
-        detail = update_customer(customer, expected_version=1, actor=AGENT, primary_email="new@engines.example")
+        update = update_customer(customer, expected_version=1, actor=AGENT, primary_email="new@engines.example")
+        detail = update.detail
         assert detail.addresses == ("new@engines.example",) and detail.version == 2
+        assert update.changed == ("primary_email",)
         entry = list_activity(customer)[0]
         assert (entry.action, entry.new_value) == ("primary email changed", "new@engines.example")
         with pytest.raises(StaleEdit):
             update_customer(customer, expected_version=1, actor=AGENT, name="Someone Else")
         assert get_customer(customer).name == "Ada Lovelace"
+
+    def test_a_new_primary_email_address_stops_the_links_sent_to_the_old_one(self, customer):
+        """The billing contact changed: the setup link in the old contact's mailbox no longer opens,
+        the form it opened is closed, and the activity log says how many links were revoked."""
+        from store.customers import update_customer
+        from store.errors import LinkUnusable
+
+        waiting = send_portal_email(customer, actor=AGENT)
+        opened = send_portal_email(customer, actor=AGENT)  # the newer link; the first is replaced
+        grant = open_link(_link_token(opened.outbox_id), LinkPurpose.setup)
+        version = get_customer(customer).version
+        update = update_customer(customer, expected_version=version, actor=AGENT,
+                                 primary_email="new.contact@engines.example")
+        assert update.links_revoked == 1 and update.detail.portal.addresses == ("new.contact@engines.example",)
+        for token in (_link_token(waiting.outbox_id), _link_token(opened.outbox_id)):
+            with pytest.raises(LinkUnusable):
+                open_link(token, LinkPurpose.setup)
+        with pytest.raises(LinkUnusable):
+            complete_link(grant, username="ada.l", password="violet tractor sings at dawn")
+        entry = list_activity(customer)[0]
+        assert (entry.action, entry.detail) == ("primary email changed", "1 open link(s) revoked")
+        assert portal_view(customer).state is PortalState.not_set_up
+
+    def test_a_name_change_leaves_the_links_working(self, customer):
+        """The twin: only a new address ends links; a corrected name or company does not."""
+        from store.customers import update_customer
+
+        queued = send_portal_email(customer, actor=AGENT)
+        update = update_customer(customer, expected_version=None, actor=AGENT, name="Ada King", company="Engines Ltd")
+        assert update.links_revoked == 0 and set(update.changed) == {"name", "company"}
+        assert open_link(_link_token(queued.outbox_id), LinkPurpose.setup).customer_reference == customer
+
+    def test_a_refused_edit_writes_nothing(self, customer):
+        """A bad address next to a good name: nothing saved, the version unchanged, nothing logged."""
+        from store.customers import update_customer
+        from store.errors import InvalidPrimaryEmail
+
+        before = (get_customer(customer), len(list_activity(customer)))
+        with pytest.raises(InvalidPrimaryEmail) as caught:
+            update_customer(customer, expected_version=1, actor=AGENT, name="Ada King",
+                            primary_email="barbara@substitution")
+        assert caught.value.field == "primary_email"
+        assert (get_customer(customer), len(list_activity(customer))) == before
+
+    def test_a_reference_is_found_whatever_its_case(self, customer):
+        """Agents type c000001 as often as C000001; both open the same customer."""
+        assert get_customer(customer.lower()).reference == customer
+        assert set_username(customer.lower(), "ada.l", expected_version=None, actor=AGENT).reference == customer
 
     def test_search_finds_by_every_field_and_filters_by_state(self, customer):
         from store.customers import find_customers
