@@ -60,6 +60,13 @@ DASHBOARD = (
             tooltip="Show this customer's emails"),
     Binding("a,3", "show_tab('activity')", "Activity", id="tab-activity", show=False,
             tooltip="Show this customer's activity log"),
+    Binding("c", "edit_customer", "Edit customer", id="edit-customer",
+            tooltip="Edit the customer's name, company and Primary Email Address"),
+)
+
+EDIT_CUSTOMER = (
+    Binding("ctrl+s", "save", "Save", tooltip="Save the customer's details"),
+    Binding("escape", "cancel", "Cancel", tooltip="Close the form without saving"),
 )
 
 PORTAL = (
@@ -110,6 +117,7 @@ HELP = (
     KeyGroup("Customer Dashboard", DASHBOARD),
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
     KeyGroup("Emails", EMAILS),
+    KeyGroup("Edit customer", EDIT_CUSTOMER),
     KeyGroup("New customer", NEW_CUSTOMER + (
         Binding("enter", "next", "Next", tooltip="Next field; in the last one, save"),)),
     KeyGroup("Settings", SETTINGS + (
