@@ -108,6 +108,19 @@ class PortalView:
             "sending from here still goes out."
         )
 
+    def username_edit_conflict(self, stored: PortalView) -> str | None:
+        """Why an edit of the username begun on this view can no longer be saved now that
+        ``stored`` is what the database holds, in words for beside the field; None when what
+        the edit was based on (the username and the state) is unchanged, so the edit stands."""
+        if stored.username != self.username:
+            now = repr(stored.username) if stored.username else "nothing (deleted)"
+            return (f"The stored username changed to {now} while you were typing; "
+                    "Update will be refused. Esc shows the stored one.")
+        if stored.state is not self.state:
+            return (f"The portal state changed to {stored.state.label} while you were typing; "
+                    "Update will be refused. Esc shows the stored one.")
+        return None
+
     @property
     def delete_consequence(self) -> str:
         """What Delete does, in words, for the confirmation."""
@@ -219,6 +232,12 @@ class OutboxEmail:
     last_error: str | None
     refused: tuple[str, ...]
     queued_by: str
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether this email may be offered for sending again: only a failed email can be.
+        retry_email still refuses one that was overtaken since, or that no longer fits."""
+        return self.status is OutboxStatus.failed
 
 
 @dataclass(frozen=True)

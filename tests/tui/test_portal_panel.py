@@ -14,9 +14,11 @@ import pytest
 from textual.widgets import Button, Input, Label
 
 from store import portal
+from store.activity import list_activity
 from store.settings import update_setting
 from store.values import PortalState
 from tests.tui.conftest import AGENT, SIZES, count, login_of, open_customer, settle
+from tui.messages import CustomerChanged
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.error_modal import ErrorModal
 from tui.widgets.portal_panel import PortalPanel
@@ -95,6 +97,20 @@ class TestPortalSnapshots:
         keys = ["u", "ctrl+u", *"g.m", "enter"]
         assert snap_compare(console_app(**STILL), terminal_size=size,
                             run_before=opened("C000002", *keys, before=behind))
+
+    def test_a_username_changed_elsewhere_while_typing_is_said_beside_the_field(self, snap_compare, console_app,
+                                                                                 size) -> None:
+        """The refresh brings another agent's username while this agent types: the text stays, and
+        the panel says at once, beside the field, what is stored now and that Update will be refused."""
+
+        async def run(pilot) -> None:
+            await open_customer(pilot, "C000002")
+            await pilot.press("u", "ctrl+u", *"g.m")
+            portal.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
+            pilot.app.screen.post_message(CustomerChanged())  # what the next refresh does
+            await settle(pilot)
+
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=run)
 
 
 class TestPortalActions:
@@ -306,3 +322,62 @@ def login_of_pg(reference: str) -> str | None:
         "SELECT l.username FROM portal_login l JOIN customer c ON c.id = l.customer_id WHERE c.reference = %s",
         (reference,)).fetchone()
     return row[0] if row else None
+
+
+async def wait_for(condition, seconds: float = 10.0) -> None:
+    """Let the consoles run (real time: their refresh timers fire) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    assert condition()
+
+
+class TestTwoConsoles:
+    async def test_a_second_console_cannot_overwrite_a_first_ones_username_after_refreshes(self, console_app) -> None:
+        """Two agents edit one username; the first saves. Several refresh cycles later the second
+        console says beside its field what changed, keeps its text, and its Update is refused."""
+        first, second = console_app(poll_seconds=0.2), console_app(poll_seconds=0.2)
+        async with first.run_test(size=(80, 24)) as one, second.run_test(size=(80, 24)) as two:
+            for pilot in (one, two):
+                await open_customer(pilot, "C000001")
+            await one.press("u", "ctrl+u", *"ada.one")
+            await two.press("u", "ctrl+u", *"ada.two")
+            await one.press("enter")
+            await settle(one)
+            assert login_of("C000001")[0] == "ada.one"
+            # Five refresh cycles: the second panel now holds the new version underneath the typing.
+            await wait_for(lambda: panel(second).view.username == "ada.one")
+            await asyncio.sleep(1.0)
+            warning = second.screen.query_one("#username-conflict")
+            assert warning.display and "changed to 'ada.one' while you were typing" in str(warning.render())
+            assert second.screen.query_one("#username-input", Input).value == "ada.two"
+            await two.press("enter")
+            await settle(two)
+            assert isinstance(second.screen, ErrorModal)
+            assert second.screen.error.title == "Changed by someone else"
+            assert login_of("C000001")[0] == "ada.one"
+            assert "ada.two" not in json.dumps([e.new_value for e in list_activity("C000001")])
+            await two.press("escape")
+            await settle(two)
+            assert second.screen.query_one("#username-input", Input).value == "ada.one"
+            assert not second.screen.query_one("#username-conflict").display
+
+    async def test_a_change_elsewhere_that_leaves_the_username_alone_keeps_the_edit(self, console_app) -> None:
+        """The twin: another agent edits the customer's name meanwhile; the username edit was based
+        on an unchanged username, so no warning shows and Update saves it after the refreshes."""
+        from store.customers import update_customer
+
+        app = console_app(poll_seconds=0.2)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            await pilot.press("u", "ctrl+u", *"ada.mine")
+            version = panel(app).view.version
+            update_customer("C000001", expected_version=None, actor="bob", name="Ada King")
+            await wait_for(lambda: panel(app).view.version > version)
+            await asyncio.sleep(0.6)
+            assert not app.screen.query_one("#username-conflict").display
+            await pilot.press("enter")
+            await settle(pilot)
+            assert not isinstance(app.screen, ErrorModal)
+            assert login_of("C000001")[0] == "ada.mine"

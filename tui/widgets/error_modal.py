@@ -7,8 +7,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from store.errors import PortalError
+from store.errors import PortalError, StaleEdit
 from tui import bindings
+
+# What the console does after a refusal, said once here rather than by the service layer,
+# whose sentences serve the command line and the portal too.
+_WHAT_THE_SCREEN_DID = {StaleEdit: "The screen now shows the current values."}
 
 
 class ErrorModal(ModalScreen[None]):
@@ -27,7 +31,9 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="error-dialog"):
             yield Label(self.error.title, id="error-title")
-            yield Static(self.error.message, id="error-message", markup=False)
+            after = _WHAT_THE_SCREEN_DID.get(type(self.error))
+            message = f"{self.error.message} {after}" if after else self.error.message
+            yield Static(message, id="error-message", markup=False)
             with Horizontal(id="error-buttons"):
                 yield Button("OK", id="error-ok", variant="error", compact=True)
 

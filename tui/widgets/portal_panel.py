@@ -37,6 +37,10 @@ class PortalPanel(Vertical):
         self.agent = agent
         # Set when the field must show the stored username even though the agent typed in it.
         self._reset_field = False
+        # The view the field's text was based on when the agent began typing: Update saves
+        # against its version, so a change made meanwhile elsewhere is refused however many
+        # refreshes arrived since (a refresh must not rebase the edit silently).
+        self._base: PortalView | None = None
 
     def compose(self) -> ComposeResult:
         yield Label("Self Service Portal Username", id="username-label", classes="field-label")
@@ -46,6 +50,7 @@ class PortalPanel(Vertical):
             yield Button("Update", id="update-button")
             yield Button("Delete", id="delete-button", variant="error")
         yield Label("", id="username-error", classes="field-error")
+        yield Static("", id="username-conflict", classes="field-warning", markup=False)
         with Horizontal(id="state-row"):
             yield Label("State:", classes="muted")
             yield Label("", id="portal-state")
@@ -76,13 +81,22 @@ class PortalPanel(Vertical):
                 button.disabled = True
             email.label = "Send email"
             return
-        # Keep what the agent is typing unless the stored username changed under it.
+        # Keep what the agent is typing; follow the stored username when nothing was typed.
+        base = self._base or old
         typed = field.value.strip()
-        shown_before = (old.username or "") if old is not None else None
-        if self._reset_field or shown_before is None or typed == shown_before:
+        conflict = None
+        if self._reset_field or base is None or typed == (base.username or ""):
             field.value = view.username or ""
             field.cursor_position = len(field.value)
             self._reset_field = False
+            self._base = view
+        else:
+            conflict = base.username_edit_conflict(view)
+            if conflict is None:
+                self._base = view  # changed elsewhere, but not what the edit was based on
+        warning = self.query_one("#username-conflict", Static)
+        warning.update(conflict or "")
+        warning.display = conflict is not None
         self.query_one("#portal-state", Label).update(view.state_text)
         for state in ("-not_set_up", "-awaiting_customer", "-active"):
             self.set_class(state == f"-{view.state.value}", state)
@@ -131,12 +145,13 @@ class PortalPanel(Vertical):
         view = self.view
         if view is None or self.busy:
             return
+        base = self._base or view
         typed = self.query_one("#username-input", Input).value
-        if view.username is not None and typed.strip() == view.username:
-            self.post_message(Toast(f"The username is already {view.username}; nothing to update."))
+        if base.username is not None and typed.strip() == base.username:
+            self.post_message(Toast(f"The username is already {base.username}; nothing to update."))
             return
         self.busy = True
-        self._set_username(view.reference, typed, view.version)
+        self._set_username(base.reference, typed, base.version)
 
     @on(Button.Pressed, "#delete-button")
     def delete_username(self) -> None:
@@ -231,8 +246,11 @@ class PortalPanel(Vertical):
                 self.focus_username()
                 return
             if isinstance(error, StaleEdit):
-                # The screen must show what is stored now, not what the agent typed.
+                # The screen must show what is stored now, not what the agent typed: at once
+                # from the newest view the panel holds; the reload then follows as usual.
                 self._reset_field = True
+                if self.view is not None:
+                    self.view = self.view
             self.post_message(ShowError(error))
             self.post_message(CustomerChanged())
             return
