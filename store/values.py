@@ -168,6 +168,18 @@ class CustomerDetail:
     portal: PortalView
 
 
+# The customer's details an agent edits, by the field names the store's errors use.
+EDITABLE_DETAILS = ("name", "company", "primary_email")
+
+
+def details_changed_since(base: CustomerDetail, stored: CustomerDetail) -> dict[str, str]:
+    """The edited details (name, company, primary_email) that ``stored`` holds differently from
+    ``base``, the values an open edit began from: each is a reason that edit can't be saved.
+    Other changes (the username, an email sent) leave the edit's basis alone."""
+    return {field: getattr(stored, field) for field in EDITABLE_DETAILS
+            if getattr(stored, field) != getattr(base, field)}
+
+
 @dataclass(frozen=True)
 class CustomerUpdate:
     """What an edit of the customer did: the customer as saved, the fields that changed

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from store.errors import PortalError
-from store.values import ActivityEntry, CustomerDetail, OutboxEmail, PortalView, SearchPage
+from store.values import ActivityEntry, CustomerDetail, CustomerUpdate, OutboxEmail, PortalView, SearchPage
 
 
 class OpenCustomer(Message):
@@ -106,3 +106,19 @@ class FormRefused(Message):
     def __init__(self, error: PortalError) -> None:
         super().__init__()
         self.error = error
+
+
+class CustomerRead(Message):
+    """The edit form's customer, read again to see whether a field it edits changed elsewhere."""
+
+    def __init__(self, detail: CustomerDetail) -> None:
+        super().__init__()
+        self.detail = detail
+
+
+class CustomerEdited(Message):
+    """The edit form saved: what changed, and how many links a new address revoked."""
+
+    def __init__(self, update: CustomerUpdate) -> None:
+        super().__init__()
+        self.update = update

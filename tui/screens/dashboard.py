@@ -16,10 +16,11 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from store import activity, outbox, settings
 from store.customers import customer_version, get_customer
 from store.errors import CustomerNotFound, PortalError
-from store.values import PortalView
+from store.values import CustomerDetail, CustomerUpdate, PortalView
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, ShowError, Snapshot
+from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.activity_section import ActivitySection
 from tui.widgets.emails_section import EmailsSection
 from tui.widgets.portal_panel import PortalPanel
@@ -68,6 +69,8 @@ class DashboardScreen(Screen[None]):
         super().__init__()
         self.reference = reference
         self.customer_name: str | None = None
+        # The details shown now: the edit form starts from them.
+        self._detail: CustomerDetail | None = None
         self._marker: tuple[object, ...] | None = None
         self._polling = False
 
@@ -133,6 +136,7 @@ class DashboardScreen(Screen[None]):
         snapshot = message.snapshot
         self._marker = snapshot.marker
         detail = snapshot.detail
+        self._detail = detail
         self.customer_name = detail.name
         self.sub_title = f"{detail.name} · {detail.reference}"
         company = f" · {detail.company}" if detail.company else ""
@@ -175,12 +179,8 @@ class DashboardScreen(Screen[None]):
         for tab, actions in _TAB_ACTIONS.items():
             if action in actions and tab != active:
                 return False
-        view = self.portal_view if self.is_mounted else None
-        # Shown but dimmed when the state doesn't allow it; the panel says why.
-        if action == "delete_username" and (view is None or not view.can_delete):
-            return None
-        if action == "send_email" and (view is None or not view.can_send):
-            return None
+        # Delete and Send stay live in every state: pressed where they don't apply, the
+        # panel says why (no username to delete; no valid address) instead of nothing happening.
         return True
 
     @on(TabbedContent.TabActivated)
@@ -205,6 +205,27 @@ class DashboardScreen(Screen[None]):
 
     def action_retry(self) -> None:
         self.query_one(EmailsSection).retry_selected()
+
+    def action_edit_customer(self) -> None:
+        """Open the form for name, company and Primary Email Address, based on what is shown."""
+        if self._detail is None:
+            return
+
+        def saved(update: CustomerUpdate | None) -> None:
+            if update is None:
+                return
+            self._load()  # the details and the PORTAL panel's recipients follow at once
+            if not update.changed:
+                self.app.notify("Nothing was changed.", title="Customer details")
+                return
+            words = ", ".join(field.replace("_", " ") for field in update.changed)
+            text = f"Saved: {words}."
+            if update.links_revoked:
+                text += (f" {update.links_revoked} open link(s) sent to the old address stopped working;"
+                         f" {update.detail.portal.email_action_label} sends a new one.")
+            self.app.notify(text, title=f"Customer {update.detail.reference}")
+
+        self.app.push_screen(EditCustomerScreen(self._detail), saved)
 
     # Direct entry points for the command palette: they open the PORTAL tab first.
 
