@@ -1,8 +1,9 @@
 """Rate limits for the portal's login and prompts: a sliding window per key, kept in memory.
 
-In memory because one portal process serves an account (DESIGN.md). Hand-written
-(a few lines) rather than a library because the window must run on store.clock,
-the one clock tests can move; the libraries read the wall clock themselves.
+In memory because one portal process serves an account (moving the counts to the
+database is planned, docs/design.md). Hand-written (a few lines) rather than a
+library because the window must run on store.clock, the one clock tests can move;
+the libraries read the wall clock themselves.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The credential lifecycle: the PORTAL panel's actions, the links the emails carry,
-and what the customer does with them in the portal. Rules 1-7 and 10 of DESIGN.md."""
+and what the customer does with them in the portal. Rules 1 and 3-7 of docs/design.md."""
 from __future__ import annotations
 
 import json

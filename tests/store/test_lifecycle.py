@@ -1,4 +1,4 @@
-"""The credential lifecycle table of DESIGN.md, state by state, on SQLite and PostgreSQL."""
+"""The credential lifecycle table of docs/design.md, state by state, on SQLite and PostgreSQL."""
 import pytest
 
 from store.activity import list_activity
