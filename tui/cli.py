@@ -18,6 +18,25 @@ from peewee import OperationalError, InterfaceError
 from store.config import ConfigError, load_config
 from store.errors import PortalError
 
+
+def shown(value: Any, *, none: str = "(none)") -> str:
+    """A value as the CLI prints it: plain text, safe on a terminal.
+
+    Every character that doesn't print (\\r, \\n, \\t, ESC and the other controls, bidi
+    overrides and other format characters) appears as its escape, so a stored value
+    can't forge a row or a column, move the cursor or rewrite the line. ``None`` reads
+    as ``none``. Every stored value the CLI prints as text goes through here.
+    """
+    if value is None:
+        return none
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(value))
+
+
+def _old_new(old: str | None, new: str | None) -> str:
+    """A change as `old -> new`, each side shown safely; (none) and (empty) for no value."""
+    return " -> ".join("(empty)" if v == "" else shown(v) for v in (old, new))
+
+
 def _plain(value: Any) -> Any:
     """Make service-layer values JSON-ready."""
     if dataclasses.is_dataclass(value):
@@ -34,7 +53,10 @@ def _plain(value: Any) -> Any:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(_plain(value), indent=2, ensure_ascii=False))
+    text = json.dumps(_plain(value), indent=2, ensure_ascii=False)
+    # json escapes the C0 controls itself, but leaves DEL, the C1 controls and format
+    # characters raw: those get their \\u escape too, so the JSON stays the same data.
+    print("".join(ch if ch.isprintable() or ch == "\n" else json.dumps(ch)[1:-1] for ch in text))
 
 
 def _customer_json(detail) -> dict[str, Any]:
@@ -80,11 +102,11 @@ def cmd_customer_add(args: argparse.Namespace) -> int:
 
     new = add_customer(name=args.name, primary_email=args.email, company=args.company or "",
                        reference=args.reference, actor=load_config().agent)
-    print(new.reference)
+    print(shown(new.reference))
     if new.credential_create_queued:
         print("Customer Credential Create email queued.", file=sys.stderr)
     elif new.not_queued_reason:
-        print(f"No Credential Create email: {new.not_queued_reason}", file=sys.stderr)
+        print(f"No Credential Create email: {shown(new.not_queued_reason)}", file=sys.stderr)
     return 0
 
 
@@ -96,16 +118,17 @@ def cmd_customer_show(args: argparse.Namespace) -> int:
         _print_json(_customer_json(detail))
         return 0
     portal = detail.portal
-    print(f"{detail.reference}  {detail.name}" + (f"  ({detail.company})" if detail.company else ""))
-    print(f"Primary Email Address: {detail.primary_email or '(empty)'}")
+    print(f"{shown(detail.reference)}  {shown(detail.name)}"
+          + (f"  ({shown(detail.company)})" if detail.company else ""))
+    print(f"Primary Email Address: {shown(detail.primary_email or '(empty)')}")
     if detail.address_problem:
-        print(f"  ! {detail.address_problem}")
-    print(f"Portal username: {portal.username or '(none)'}")
-    print(f"Portal state:    {portal.state_text}")
-    print(f"Email action:    {portal.email_action_label}"
-          + (f"  (unavailable: {portal.email_blocked_reason})" if portal.email_blocked_reason else ""))
+        print(f"  ! {shown(detail.address_problem)}")
+    print(f"Portal username: {shown(portal.username or None)}")
+    print(f"Portal state:    {shown(portal.state_text)}")
+    print(f"Email action:    {shown(portal.email_action_label)}"
+          + (f"  (unavailable: {shown(portal.email_blocked_reason)})" if portal.email_blocked_reason else ""))
     if portal.email_type_note:
-        print(f"  note: {portal.email_type_note}")
+        print(f"  note: {shown(portal.email_type_note)}")
     return 0
 
 
@@ -119,7 +142,8 @@ def cmd_customer_find(args: argparse.Namespace) -> int:
         _print_json(list(page.customers))
         return 0
     for c in page.customers:
-        print(f"{c.reference}\t{c.name}\t{c.company}\t{c.primary_email}\t{c.username or ''}\t{c.state.label}")
+        print("\t".join(shown(v, none="") for v in (c.reference, c.name, c.company, c.primary_email,
+                                                      c.username, c.state.label)))
     if page.has_more:
         print(f"(more than {args.limit}; narrow the search or raise --limit)", file=sys.stderr)
     return 0
@@ -130,7 +154,7 @@ def cmd_portal_set_username(args: argparse.Namespace) -> int:
 
     view = set_username(args.reference, args.username, expected_version=args.expect_version,
                         actor=load_config().agent)
-    print(f"{view.reference}: username {view.username!r}, {view.state_text}")
+    print(f"{shown(view.reference)}: username {shown(view.username)}, {shown(view.state_text)}")
     return 0
 
 
@@ -138,7 +162,8 @@ def cmd_portal_delete_username(args: argparse.Namespace) -> int:
     from store.portal import delete_username
 
     view = delete_username(args.reference, expected_version=args.expect_version, actor=load_config().agent)
-    print(f"{view.reference}: username deleted, {view.state_text}; action is now {view.email_action_label}")
+    print(f"{shown(view.reference)}: username deleted, {shown(view.state_text)}; "
+          f"action is now {shown(view.email_action_label)}")
     return 0
 
 
@@ -146,7 +171,7 @@ def cmd_portal_send(args: argparse.Namespace) -> int:
     from store.portal import send_portal_email
 
     queued = send_portal_email(args.reference, expected_version=args.expect_version, actor=load_config().agent)
-    print(f"{queued.kind.type_name} email {queued.outbox_id} queued to {', '.join(queued.to)}; "
+    print(f"{queued.kind.type_name} email {queued.outbox_id} queued to {shown(', '.join(queued.to))}; "
           f"the link works once, until {queued.link_expires_at:%Y-%m-%d %H:%M} UTC")
     return 0
 
@@ -160,7 +185,7 @@ def cmd_settings_show(args: argparse.Namespace) -> int:
         _print_json({**values, **{k: v for k, v in _plain(settings).items() if k not in values}})
         return 0
     for key, value in values.items():
-        print(f"{key:24} {value}")
+        print(f"{key:24} {shown(value)}")
     return 0
 
 
@@ -168,7 +193,7 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
     from store.settings import setting_text, update_setting
 
     settings = update_setting(args.key, args.value, actor=load_config().agent)
-    print(f"{args.key} = {setting_text(settings, args.key)}")
+    print(f"{shown(args.key)} = {shown(setting_text(settings, args.key))}")
     return 0
 
 
@@ -181,9 +206,9 @@ def cmd_outbox_list(args: argparse.Namespace) -> int:
         _print_json(list(emails))
         return 0
     for e in emails:
-        error = f"\t{e.last_error}" if e.last_error else ""
-        print(f"{e.id}\t{e.status.value}\t{e.created_at:%Y-%m-%d %H:%M}\t{e.customer_reference}\t"
-              f"{e.kind.type_name}\t{', '.join(e.to)}{error}")
+        fields = [e.id, e.status.value, f"{e.created_at:%Y-%m-%d %H:%M}", e.customer_reference,
+                  e.kind.type_name, ", ".join(e.to)] + ([e.last_error] if e.last_error else [])
+        print("\t".join(shown(v) for v in fields))
     return 0
 
 
@@ -191,7 +216,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
     from store.outbox import retry_email
 
     email = retry_email(args.id, actor=load_config().agent)
-    print(f"Email {email.id} queued again to {', '.join(email.to)}")
+    print(f"Email {email.id} queued again to {shown(', '.join(email.to))}")
     return 0
 
 
@@ -199,14 +224,18 @@ def cmd_activity(args: argparse.Namespace) -> int:
     from store.activity import list_activity
     from store.customers import customer_row
 
-    customer_row(args.reference)  # a clear "no such customer" rather than an empty list
-    events = list_activity(args.reference, limit=args.limit)
+    # A clear "no such customer" rather than an empty list, and the reference as stored:
+    # the log is looked up by its exact spelling, the agent may type c000002.
+    reference = customer_row(args.reference).reference
+    events = [dataclasses.replace(e, customer_reference=reference)
+              for e in list_activity(reference, limit=args.limit)]
     if args.json:
-        _print_json(list(events))
+        _print_json(events)
         return 0
     for e in events:
-        change = f"  {e.old_value!r} -> {e.new_value!r}" if (e.old_value or e.new_value) else ""
-        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:12}  {e.action}{': ' + e.detail if e.detail else ''}{change}")
+        change = f"  {_old_new(e.old_value, e.new_value)}" if (e.old_value or e.new_value) else ""
+        detail = f": {shown(e.detail)}" if e.detail else ""
+        print(f"{e.at:%Y-%m-%d %H:%M:%S}  {shown(e.actor):12}  {shown(e.action)}{detail}{change}")
     return 0
 
 
@@ -222,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed-only", action="store_true", help="fill the database but don't open the console")
     demo.set_defaults(handler=cmd_demo)
 
-    customer = sub.add_parser("customer", help="add, show and find customers").add_subparsers(metavar="ACTION", required=True)
+    customer = sub.add_parser("customer", help="add, show and find customers").add_subparsers(
+        metavar="ACTION", required=True)
     add = customer.add_parser("add", help="add a customer (prints the reference)")
     add.add_argument("--name", required=True)
     add.add_argument("--email", required=True, help='Primary Email Address, e.g. "a@x.com; b@y.com"')
@@ -299,14 +329,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             db.init(config.database_url)
         return args.handler(args)
     except ConfigError as error:
-        print(f"portal-console: configuration: {error}", file=sys.stderr)
+        print(f"portal-console: configuration: {shown(error)}", file=sys.stderr)
         return 1
     except PortalError as error:
-        print(f"portal-console: {error.message}", file=sys.stderr)
+        print(f"portal-console: {shown(error.message)}", file=sys.stderr)
         return 1
     except (OperationalError, InterfaceError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"portal-console: the database is unavailable: {first}", file=sys.stderr)
+        print(f"portal-console: the database is unavailable: {shown(first)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def test_the_whole_lifecycle_from_the_command_line(cli):
@@ -92,3 +93,29 @@ def test_demo_refuses_to_wipe_a_real_database(cli, tmp_path):
     result = cli("demo", "--seed-only", env_extra=real)
     assert result.returncode == 1 and "was not made by `demo`" in result.stderr
     assert cli("customer", "show", ref, env_extra=real).returncode == 0
+
+
+def test_activity_names_the_customer_and_shows_values_plainly(cli):
+    """--json carries the reference in every event; the text shows `(none) -> hwilson2`, no Python reprs."""
+    ref = cli("customer", "add", "--name", "Harriet Wilson", "--email", "h@x.com").stdout.strip()
+    assert cli("portal", "set-username", ref, "hwilson2").returncode == 0
+    events = json.loads(cli("activity", ref, "--json").stdout)
+    assert len(events) >= 2 and {e["customer_reference"] for e in events} == {ref}
+    text = cli("activity", ref).stdout
+    assert re.search(r"username set  \(none\) -> hwilson2$", text, re.MULTILINE), text
+    assert "None" not in text and "'" not in text
+
+
+def test_references_are_found_whatever_their_case(cli):
+    """An agent types c000002 for C000002: show, activity and the PORTAL actions find the customer."""
+    cli("customer", "add", "--name", "First", "--email", "first@x.com")
+    ref = cli("customer", "add", "--name", "Second", "--email", "second@x.com").stdout.strip()
+    assert ref == "C000002"
+    shown = cli("customer", "show", "c000002")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("C000002  Second\n")
+    assert json.loads(cli("customer", "show", "c000002", "--json").stdout)["reference"] == "C000002"
+    assert cli("portal", "set-username", "c000002", "second").returncode == 0
+    activity = cli("activity", "c000002")
+    assert activity.returncode == 0 and "username set  (none) -> second" in activity.stdout
+    assert {e["customer_reference"] for e in json.loads(cli("activity", "c000002", "--json").stdout)} == {"C000002"}
