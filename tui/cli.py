@@ -241,8 +241,23 @@ def cmd_activity(args: argparse.Namespace) -> int:
 
 # --- parser -----------------------------------------------------------------
 
+class _Parser(argparse.ArgumentParser):
+    """The parser of `portal-console` and, through add_subparsers, of every subcommand.
+
+    argparse leaves arguments a subcommand doesn't know to the top-level parser, whose
+    error then shows the top-level usage; here the subcommand that got them refuses
+    them, with its own usage.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(shown(a) for a in extras)}")
+        return namespace, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portal-console", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="portal-console", description=__doc__.splitlines()[0])
     parser.set_defaults(handler=cmd_console, needs_db=True)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -285,16 +300,16 @@ def build_parser() -> argparse.ArgumentParser:
         action.set_defaults(handler=handler)
 
     settings = sub.add_parser("settings", help="account settings").add_subparsers(metavar="ACTION", required=True)
-    s_show = settings.add_parser("show")
+    s_show = settings.add_parser("show", help="every account setting and its value")
     s_show.add_argument("--json", action="store_true")
     s_show.set_defaults(handler=cmd_settings_show)
-    s_set = settings.add_parser("set")
+    s_set = settings.add_parser("set", help="change one setting: KEY VALUE, as `settings show` lists them")
     s_set.add_argument("key", metavar="KEY")
     s_set.add_argument("value", metavar="VALUE")
     s_set.set_defaults(handler=cmd_settings_set)
 
     outbox = sub.add_parser("outbox", help="queued, sent and failed emails").add_subparsers(metavar="ACTION", required=True)
-    o_list = outbox.add_parser("list")
+    o_list = outbox.add_parser("list", help="the newest emails with their status (and why one failed)")
     o_list.add_argument("--status", choices=["queued", "sending", "sent", "failed"])
     o_list.add_argument("--limit", type=int, default=200)
     o_list.add_argument("--json", action="store_true")

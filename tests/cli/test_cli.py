@@ -119,3 +119,30 @@ def test_references_are_found_whatever_their_case(cli):
     activity = cli("activity", "c000002")
     assert activity.returncode == 0 and "username set  (none) -> second" in activity.stdout
     assert {e["customer_reference"] for e in json.loads(cli("activity", "c000002", "--json").stdout)} == {"C000002"}
+
+
+def test_a_bad_flag_shows_the_usage_of_its_subcommand(cli):
+    """argparse would leave an unknown flag to the top-level parser and show its usage instead."""
+    for args, usage in (
+        (("customer", "add", "--bogus"), "usage: portal-console customer add"),
+        (("customer", "add", "--name", "X", "--email", "x@x.com", "--bogus"), "usage: portal-console customer add"),
+        (("customer", "show", "C000001", "--bogus"), "usage: portal-console customer show"),
+        (("settings", "show", "--bogus"), "usage: portal-console settings show"),
+        (("outbox", "retry", "1", "2"), "usage: portal-console outbox retry"),
+    ):
+        result = cli(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith(usage), result.stderr
+        assert result.stdout == ""
+    unknown = cli("customer", "show", "C000001", "--bogus").stderr
+    assert "portal-console customer show: error: unrecognized arguments: --bogus" in unknown
+    assert cli("--bogus").stderr.startswith("usage: portal-console [-h]")  # the top level keeps its own
+
+
+def test_settings_and_outbox_help_list_their_actions(cli):
+    """Each action appears in its group's --help with a line saying what it does."""
+    for group, actions in (("settings", ("show", "set")), ("outbox", ("list", "retry"))):
+        result = cli(group, "--help")
+        assert result.returncode == 0
+        for action in actions:
+            assert re.search(rf"^\s+{action}\s+\w+", result.stdout, re.MULTILINE), (group, action, result.stdout)
