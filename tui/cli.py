@@ -139,11 +139,15 @@ def cmd_customer_find(args: argparse.Namespace) -> int:
     state = PortalState(args.state) if args.state else None
     page = find_customers(args.text, state=state, limit=args.limit)
     if args.json:
-        _print_json(list(page.customers))
+        _print_json(list(page.customers))  # [] when nothing matches
         return 0
     for c in page.customers:
         print("\t".join(shown(v, none="") for v in (c.reference, c.name, c.company, c.primary_email,
                                                       c.username, c.state.label)))
+    if not page.customers:
+        # Not an error: exit 0 with stdout empty, as with rows a script reads; the note is for a person.
+        in_state = f" in state {args.state}" if args.state else ""
+        print(f"No customer matches '{shown(args.text)}'{in_state}.", file=sys.stderr)
     if page.has_more:
         print(f"(more than {args.limit}; narrow the search or raise --limit)", file=sys.stderr)
     return 0

@@ -146,3 +146,17 @@ def test_settings_and_outbox_help_list_their_actions(cli):
         assert result.returncode == 0
         for action in actions:
             assert re.search(rf"^\s+{action}\s+\w+", result.stdout, re.MULTILINE), (group, action, result.stdout)
+
+
+def test_find_without_a_match_says_so(cli):
+    """No match is not an error: exit 0, no rows on stdout, a line for the person on stderr; --json prints []."""
+    cli("customer", "add", "--name", "Ada Lovelace", "--email", "ada@x.com")
+    result = cli("customer", "find", "zzzzzz")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "No customer matches 'zzzzzz'.\n")
+    in_state = cli("customer", "find", "ada", "--state", "active")
+    assert (in_state.returncode, in_state.stdout) == (0, "")
+    assert in_state.stderr == "No customer matches 'ada' in state active.\n"
+    as_json = cli("customer", "find", "zzzzzz", "--json")
+    assert (as_json.returncode, json.loads(as_json.stdout), as_json.stderr) == (0, [], "")
+    found = cli("customer", "find", "lovelace")
+    assert found.stdout.startswith("C000001\tAda Lovelace\t") and found.stderr == ""
