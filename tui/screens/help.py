@@ -5,9 +5,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Footer, Label
 
 from tui import bindings
+
+
+class HelpKeys(VerticalScroll):
+    """The list of keys; its footer entry says how to scroll it (the keys are VerticalScroll's own)."""
+
+    BINDINGS = [Binding("down", "scroll_down", "Scroll", key_display="↑↓", tooltip="Scroll the list of keys")]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -17,12 +23,12 @@ class HelpScreen(ModalScreen[None]):
     AUTO_FOCUS = "#help-keys"
 
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close")]
+    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close", tooltip="Close the list of keys")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
             yield Label("Keys of the Portal Console", id="help-title")
-            with VerticalScroll(id="help-keys"):
+            with HelpKeys(id="help-keys"):
                 for group in bindings.HELP:
                     yield Label(group.title, classes="help-group")
                     for binding in group.bindings:
@@ -31,7 +37,8 @@ class HelpScreen(ModalScreen[None]):
                             yield Label(bindings.help_text(binding), classes="help-text", markup=False)
                 yield Label("Letter keys work when no text field has the cursor; "
                             "the ctrl keys work everywhere.", classes="help-group")
-            yield Label("↑↓ scroll · esc closes", id="help-footer")
+        # Its own footer, over the one of the screen below: only the keys that work here.
+        yield Footer()
 
     def action_close(self) -> None:
         self.dismiss(None)
