@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from peewee import OperationalError, InterfaceError
 
 from store.config import ConfigError, load_config
-from store.errors import PortalError
+from store.errors import PortalError, StaleEdit
 
 
 def shown(value: Any, *, none: str = "(none)") -> str:
@@ -129,6 +129,35 @@ def cmd_customer_show(args: argparse.Namespace) -> int:
           + (f"  (unavailable: {shown(portal.email_blocked_reason)})" if portal.email_blocked_reason else ""))
     if portal.email_type_note:
         print(f"  note: {shown(portal.email_type_note)}")
+    return 0
+
+
+_FIELD_LABELS = {"name": "Name", "company": "Company", "primary_email": "Primary Email Address"}
+
+
+def cmd_customer_update(args: argparse.Namespace) -> int:
+    from store.customers import get_customer, update_customer
+
+    before = get_customer(args.reference)
+    # Without --expect-version, the version just read: the old values printed below are
+    # then the ones this edit replaced, never a change someone made in between.
+    expected = args.expect_version if args.expect_version is not None else before.version
+    update = update_customer(args.reference, expected_version=expected, actor=load_config().agent,
+                             name=args.name, company=args.company, primary_email=args.email)
+    after, ref = update.detail, shown(update.detail.reference)
+    if not update.changed:
+        print(f"{ref}: nothing changed (version {after.version}).")
+        return 0
+    for field in update.changed:
+        old, new = getattr(before, field), getattr(after, field)
+        print(f"{ref}: {_FIELD_LABELS.get(field, field)}: {_old_new(old, new)}")
+    print(f"{ref}: now version {after.version}.")
+    if "primary_email" in update.changed:
+        if update.links_revoked:
+            print(f"{ref}: {update.links_revoked} open link(s) sent to the old address revoked; they no longer "
+                  f"work. Send a new email from PORTAL: portal-console portal send {ref}")
+        else:
+            print(f"{ref}: no open links to revoke.")
     return 0
 
 
@@ -250,13 +279,17 @@ class _Parser(argparse.ArgumentParser):
 
     argparse leaves arguments a subcommand doesn't know to the top-level parser, whose
     error then shows the top-level usage; here the subcommand that got them refuses
-    them, with its own usage.
+    them, with its own usage. ``one_of``: options of which the command needs at least one.
     """
+
+    one_of: tuple[str, ...] = ()
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, extras = super().parse_known_args(args, namespace)
         if extras:
             self.error(f"unrecognized arguments: {' '.join(shown(a) for a in extras)}")
+        if self.one_of and all(getattr(namespace, o[2:].replace("-", "_"), None) is None for o in self.one_of):
+            self.error(f"give at least one of {', '.join(self.one_of)}")
         return namespace, extras
 
 
@@ -270,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed-only", action="store_true", help="fill the database but don't open the console")
     demo.set_defaults(handler=cmd_demo)
 
-    customer = sub.add_parser("customer", help="add, show and find customers").add_subparsers(
+    customer = sub.add_parser("customer", help="add, show, find and update customers").add_subparsers(
         metavar="ACTION", required=True)
     add = customer.add_parser("add", help="add a customer (prints the reference)")
     add.add_argument("--name", required=True)
@@ -288,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--limit", type=int, default=50)
     find.add_argument("--json", action="store_true")
     find.set_defaults(handler=cmd_customer_find)
+    update = customer.add_parser(
+        "update", help="change name, company or Primary Email Address (prints what changed)",
+        description="Change a customer's name, company or Primary Email Address. A new address "
+                    "revokes the open setup and reset links sent to the old one.")
+    update.add_argument("reference", metavar="REF")
+    update.add_argument("--name", metavar="N")
+    update.add_argument("--company", metavar="C", help='"" clears it')
+    update.add_argument("--email", metavar="E", help='the new Primary Email Address, e.g. "a@x.com; b@y.com"')
+    update.add_argument("--expect-version", type=int, metavar="V",
+                        help="refuse if the customer changed since version V")
+    update.one_of = ("--name", "--company", "--email")
+    update.set_defaults(handler=cmd_customer_update)
 
     portal = sub.add_parser("portal", help="the PORTAL actions of a customer").add_subparsers(metavar="ACTION", required=True)
     for name, handler, helptext in (
@@ -349,6 +394,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except ConfigError as error:
         print(f"portal-console: configuration: {shown(error)}", file=sys.stderr)
+        return 1
+    except StaleEdit as error:
+        again = f" Run `portal-console customer show {shown(args.reference)}` for the current version." \
+            if getattr(args, "reference", None) else ""
+        print(f"portal-console: {shown(error.message)}{again}", file=sys.stderr)
         return 1
     except PortalError as error:
         print(f"portal-console: {shown(error.message)}", file=sys.stderr)

@@ -71,6 +71,10 @@ def test_hostile_stored_values_are_printed_escaped(cli, database_url, fixed_cloc
     (email,) = outbox.stdout.splitlines()
     assert email.split("\t")[1] == "failed" and email.split("\t")[-1] == HOSTILE_SHOWN
 
+    # Updating away from a hostile address prints the old one escaped, too.
+    updated = cli("customer", "update", ref, "--email", "eve@y.com")
+    assert updated.returncode == 0 and _terminal_safe(updated.stdout), updated.stdout
+    assert f": Primary Email Address: eve@x.com{HOSTILE_SHOWN} -> eve@y.com\n" in updated.stdout
 
 
 def test_json_keeps_the_data_and_escapes_what_a_terminal_acts_on(cli, database_url, fixed_clock):
