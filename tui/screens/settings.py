@@ -39,9 +39,9 @@ class TextSpec:
 
 SWITCHES = (
     SwitchSpec("credential_create_email", EmailKind.credential_create,
-               "On: every new customer gets this email automatically."),
+               "When on, every new customer gets this email automatically."),
     SwitchSpec("password_reset_email", EmailKind.password_reset,
-               "On: the portal's Forgot Password / Create Credential send it."),
+               "When on, the portal's Forgot Password / Create Credential send it."),
 )
 TEXT_FIELDS = (
     TextSpec("portal_url", "Portal URL", "Where the emails' links lead: https://host/path"),
@@ -149,11 +149,13 @@ class SettingsScreen(Screen[None]):
         with VerticalScroll(id="settings-form"):
             yield Label("Email Notifications", classes="section-title")
             for spec in SWITCHES:
-                with Horizontal(classes="switch-row", id=f"row-{spec.key}"):
-                    yield Switch(id=spec.key)
-                    yield Label("Off", classes="switch-state", id=f"state-{spec.key}")
-                    with Vertical(classes="switch-text"):
-                        yield Label(spec.kind.type_name, classes="switch-title")
+                # The type's name on a line of its own; under it the switch, its state in
+                # words and what "on" does, side by side, so no part runs into another.
+                with Vertical(classes="switch-row", id=f"row-{spec.key}"):
+                    yield Label(spec.kind.type_name, classes="switch-title")
+                    with Horizontal(classes="switch-control"):
+                        yield Switch(id=spec.key)
+                        yield Label("Off", classes="switch-state", id=f"state-{spec.key}")
                         yield Static(spec.explanation, classes="switch-help")
             yield Static("Either way, an agent's send from PORTAL always goes out.",
                          classes="switch-note")
