@@ -1,8 +1,9 @@
 """Rule 8: the activity log. Every change and every email, who, what, when, from what to what."""
 from __future__ import annotations
 
+from peewee import JOIN, fn
+
 from . import clock
-from peewee import JOIN
 
 from .models import ActivityEvent, Customer
 from .values import ActivityEntry
@@ -27,10 +28,15 @@ def record(
     )
 
 
+def _of_customer(reference: str):
+    """The customer's id, whatever case the reference was typed in (indexed on lower(reference))."""
+    return Customer.select(Customer.id).where(fn.LOWER(Customer.reference) == reference.strip().lower())
+
+
 def list_activity(reference: str | None, *, limit: int = 200) -> tuple[ActivityEntry, ...]:
     """Newest first. ``reference=None`` lists account-wide events (settings changes)."""
     query = (
-        ActivityEvent.select(ActivityEvent, Customer.reference)
+        ActivityEvent.select(ActivityEvent, Customer.reference.alias("customer_reference"))
         .join(Customer, JOIN.LEFT_OUTER)
         .order_by(ActivityEvent.id.desc())
         .limit(limit)
@@ -38,14 +44,14 @@ def list_activity(reference: str | None, *, limit: int = 200) -> tuple[ActivityE
     if reference is None:
         query = query.where(ActivityEvent.customer.is_null())
     else:
-        query = query.where(Customer.reference == reference)
+        query = query.where(ActivityEvent.customer.in_(_of_customer(reference)))
     return tuple(
         ActivityEntry(
             id=e.id, at=e.at, actor=e.actor, action=e.action, detail=e.detail,
             old_value=e.old_value, new_value=e.new_value,
-            customer_reference=e.customer.reference if e.customer_id else None,
+            customer_reference=e.customer_reference,
         )
-        for e in query
+        for e in query.objects()
     )
 
 
@@ -53,8 +59,7 @@ def latest_activity_id(reference: str) -> int:
     """The newest event id of a customer: cheap to poll, changes with every change or email."""
     row = (
         ActivityEvent.select(ActivityEvent.id)
-        .join(Customer)
-        .where(Customer.reference == reference)
+        .where(ActivityEvent.customer.in_(_of_customer(reference)))
         .order_by(ActivityEvent.id.desc())
         .first()
     )

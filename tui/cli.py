@@ -257,11 +257,9 @@ def cmd_activity(args: argparse.Namespace) -> int:
     from store.activity import list_activity
     from store.customers import customer_row
 
-    # A clear "no such customer" rather than an empty list, and the reference as stored:
-    # the log is looked up by its exact spelling, the agent may type c000002.
-    reference = customer_row(args.reference).reference
-    events = [dataclasses.replace(e, customer_reference=reference)
-              for e in list_activity(reference, limit=args.limit)]
+    # A clear "no such customer" rather than an empty list.
+    customer_row(args.reference)
+    events = list_activity(args.reference, limit=args.limit)
     if args.json:
         _print_json(events)
         return 0
