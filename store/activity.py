@@ -28,6 +28,13 @@ def record(
     )
 
 
+def links_revoked(count: int) -> str:
+    """How an event says that ``count`` open links stopped working ("" for none)."""
+    if not count:
+        return ""
+    return f"{count} open link{'s' if count != 1 else ''} revoked"
+
+
 def _of_customer(reference: str):
     """The customer's id, whatever case the reference was typed in (indexed on lower(reference))."""
     return Customer.select(Customer.id).where(fn.LOWER(Customer.reference) == reference.strip().lower())

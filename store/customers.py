@@ -171,7 +171,7 @@ def update_customer(
                 detail = ""
                 if key == "primary_email":
                     revoked = revoke_open_links(row.id, "Primary Email Address changed", forms_too=True)
-                    detail = f"{revoked} open link(s) revoked" if revoked else ""
+                    detail = activity.links_revoked(revoked)
                 activity.record(row.id, actor, f"{key.replace('_', ' ')} changed", detail,
                                 old=getattr(row, key), new=value)
         elif expected_version is not None and row.version != expected_version:

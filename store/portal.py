@@ -156,7 +156,7 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
                 PortalLogin.update(username=name, username_key=key).where(PortalLogin.id == login.id).execute()
                 revoked = revoke_open_links(customer.id, "username changed", forms_too=True)
                 activity.record(customer.id, actor, "username changed",
-                                f"{revoked} open link(s) revoked" if revoked else "", old=login.username, new=name)
+                                activity.links_revoked(revoked), old=login.username, new=name)
             return portal_view_of(customer)
     except IntegrityError:
         # Another customer took the same name at the same instant: the unique index decided.
@@ -175,7 +175,7 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
         revoked = revoke_open_links(customer.id, "username deleted", forms_too=True)
         detail = "password removed" if login.password_hash else "no password had been set"
         if revoked:
-            detail += f"; {revoked} open link(s) revoked"
+            detail += f"; {activity.links_revoked(revoked)}"
         activity.record(customer.id, actor, "username deleted", detail, old=login.username, new=None)
         return portal_view_of(customer)
 

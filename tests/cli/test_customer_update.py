@@ -22,7 +22,7 @@ def test_update_prints_each_change_and_the_links_a_new_address_revoked(cli):
         f"{ref}: Company: (empty) -> Engines",
         f"{ref}: Primary Email Address: ada@x.com -> ada@engines.example",
         f"{ref}: now version {version + 1}.",
-        f"{ref}: 1 open link(s) sent to the old address revoked; they no longer work. "
+        f"{ref}: 1 open link sent to the old address revoked; they no longer work. "
         f"Send a new email from PORTAL: portal-console portal send {ref}",
     ]
     shown = _show(cli, ref)

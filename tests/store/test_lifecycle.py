@@ -252,7 +252,7 @@ class TestCustomers:
         with pytest.raises(LinkUnusable):
             complete_link(grant, username="ada.l", password="violet tractor sings at dawn")
         entry = list_activity(customer)[0]
-        assert (entry.action, entry.detail) == ("primary email changed", "1 open link(s) revoked")
+        assert (entry.action, entry.detail) == ("primary email changed", "1 open link revoked")
         assert portal_view(customer).state is PortalState.not_set_up
 
     def test_a_name_change_leaves_the_links_working(self, customer):
