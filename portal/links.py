@@ -4,15 +4,15 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.errors import LinkUnusable, PortalError
-from store.portal import complete_link, open_link
+from store.errors import FormExpired, LinkUnusable, PortalError
+from store.portal import complete_link, form_still_open, open_link
 from store.values import LinkGrant, LinkPurpose
 
 from .account import start_session
 from .forms import FormError, has_control_characters, read_form
-from .pages import NOTES, csrf_refused, hashing, in_thread, page, redirect
+from .pages import csrf_refused, hashing, in_thread, page, redirect
 from .security import csrf_ok
-from .sessions import current_grant, drop_grant, grant_is_stale, keep_grant
+from .sessions import current_grant, drop_grant, keep_grant
 
 
 async def open_setup_link(request: Request) -> Response:
@@ -62,7 +62,7 @@ def _usable_grant(request: Request, purpose: LinkPurpose) -> LinkGrant | Respons
     grant = current_grant(request, purpose)
     if grant is None:
         return redirect("/?note=link")
-    if grant_is_stale(grant):
+    if not form_still_open(grant):
         drop_grant(request)
         return redirect("/?note=expired")
     return grant
@@ -97,9 +97,12 @@ async def _credentials(request: Request, purpose: LinkPurpose) -> Response:
                                 errors={"password_confirm": "The two passwords are not the same."})
     try:
         who = await hashing(request, complete_link, grant, username=username, password=password)
-    except LinkUnusable as error:
+    except FormExpired:
         drop_grant(request)
-        return redirect("/?note=" + ("link" if error.message == NOTES["link"] else "expired"))
+        return redirect("/?note=expired")
+    except LinkUnusable:
+        drop_grant(request)
+        return redirect("/?note=link")
     except PortalError as error:
         field = error.field if error.field in ("username", "password") else "form"
         return credentials_page(request, grant, status=400, username=username, errors={field: error.message})

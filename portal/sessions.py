@@ -5,15 +5,13 @@ customer may see (their reference, name and username), never a token or a passwo
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from starlette.requests import Request
 
-from store import clock
-from store.portal import GRANT_MINUTES
 from store.values import LinkGrant, LinkPurpose, SignedInCustomer
 
-# A signed-in session ends after this long; an opened link's grant after GRANT_MINUTES.
+# A signed-in session ends after this long (an opened link's form: store.portal.form_still_open).
 SESSION_SECONDS = 8 * 60 * 60
 
 
@@ -36,11 +34,6 @@ def current_grant(request: Request, purpose: LinkPurpose) -> LinkGrant | None:
         username=data["username"], opened_at=datetime.fromisoformat(data["opened_at"]),
         consumed=data["consumed"],
     )
-
-
-def grant_is_stale(grant: LinkGrant) -> bool:
-    """True once GRANT_MINUTES have passed since the link was opened: its form is closed."""
-    return clock.now() - grant.opened_at > timedelta(minutes=GRANT_MINUTES)
 
 
 def drop_grant(request: Request) -> None:

@@ -83,6 +83,16 @@ class LinkUnusable(PortalError):
         super().__init__(message)
 
 
+class FormExpired(LinkUnusable):
+    """The page an opened link gave was left open longer than the link's grant: a new link
+    is needed. Its own class, so the portal can say so without reading the message."""
+
+    def __init__(
+        self, message: str = "This page was open too long. Ask for a new link from the login page."
+    ) -> None:
+        super().__init__(message)
+
+
 class InvalidLogin(PortalError):
     title = "Sign-in failed"
 

@@ -12,7 +12,8 @@ from .addresses import parse_primary_email
 from .customers import bump_version, customer_row, state_of
 from .db import write
 from .errors import (
-    ActionNotAllowed, InvalidLogin, InvalidUsername, LinkUnusable, NoPrimaryEmail, StaleEdit, UsernameTaken,
+    ActionNotAllowed, FormExpired, InvalidLogin, InvalidUsername, LinkUnusable, NoPrimaryEmail, StaleEdit,
+    UsernameTaken,
 )
 from .models import Customer, OutboxEmail, PortalLink, PortalLogin
 from .passwords import check_password, hash_password, verify_password
@@ -20,7 +21,8 @@ from .settings import get_settings
 from .tokens import new_token, token_hash, well_formed
 from .usernames import clean_username, username_key
 from .values import (
-    EmailKind, LinkGrant, LinkPurpose, OutboxStatus, PortalState, PortalView, QueuedEmail, SignedInCustomer,
+    EmailKind, LinkGrant, LinkPurpose, LinkUse, OutboxStatus, PortalState, PortalView, QueuedEmail,
+    SignedInCustomer,
 )
 
 # The page a setup or reset link opens stays usable this long after the link was used up.
@@ -189,7 +191,7 @@ def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
     """
     if not well_formed(token):
         raise LinkUnusable()
-    consume = get_settings().link_use == "open"
+    consume = get_settings().link_use is LinkUse.open
     now = clock.now()
     with write():
         link = PortalLink.get_or_none((PortalLink.token_hash == token_hash(token)) & (PortalLink.purpose == purpose.value))
@@ -205,6 +207,11 @@ def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
             link_id=link.id, customer_reference=customer.reference, purpose=purpose,
             username=login.username if login else None, opened_at=now, consumed=consume,
         )
+
+
+def form_still_open(grant: LinkGrant) -> bool:
+    """Whether the form an opened link gave may still be sent: for GRANT_MINUTES after the open."""
+    return clock.now() - grant.opened_at <= timedelta(minutes=GRANT_MINUTES)
 
 
 def _usable(link: PortalLink, now) -> bool:
@@ -227,8 +234,8 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
     the grant stays good for another try until GRANT_MINUTES after the link was opened.
     """
     now = clock.now()
-    if now - grant.opened_at > timedelta(minutes=GRANT_MINUTES):
-        raise LinkUnusable("This page was open too long. Ask for a new link from the login page.")
+    if not form_still_open(grant):
+        raise FormExpired()
     customer = customer_row(grant.customer_reference)
     login = _login(customer)
     if login is not None and grant.purpose is LinkPurpose.reset:

@@ -11,7 +11,7 @@ from . import activity
 from .db import write
 from .errors import InvalidSetting
 from .models import AccountSetting
-from .values import AccountSettings
+from .values import AccountSettings, LinkUse
 
 KEYS = (
     "portal_url", "credential_create_email", "password_reset_email",
@@ -27,7 +27,7 @@ _DEFAULTS = dict(
     reset_link_hours=2,
     sender_name="Billing",
     sender_address="billing@example.com",
-    link_use="open",
+    link_use=LinkUse.open.value,
 )
 _TRUE = {"on", "true", "yes", "1"}
 _FALSE = {"off", "false", "no", "0"}
@@ -53,7 +53,7 @@ def _value(row: AccountSetting) -> AccountSettings:
         reset_link_hours=row.reset_link_hours,
         sender_name=row.sender_name,
         sender_address=row.sender_address,
-        link_use=row.link_use,
+        link_use=LinkUse(row.link_use),
     )
 
 
@@ -91,9 +91,9 @@ def parse_setting(key: str, text: str) -> dict[str, object]:
         return {key: _portal_url(text)}
     if key == "sender":
         return _sender(text)
-    if text not in ("open", "submit"):
+    if text not in {use.value for use in LinkUse}:
         raise InvalidSetting("link_use is open (used up when opened) or submit (used up when the form is sent).", field=key)
-    return {key: text}
+    return {key: LinkUse(text).value}
 
 
 def _portal_url(text: str) -> str:

@@ -212,6 +212,15 @@ class QueuedEmail:
     link_expires_at: datetime
 
 
+class LinkUse(str, Enum):
+    """When a one-time link is used up."""
+
+    # When it is opened: the source document's rule (clicked again, it leads to the login page).
+    open = "open"
+    # When its form is sent: for customers whose mail filters open links before they do.
+    submit = "submit"
+
+
 @dataclass(frozen=True)
 class AccountSettings:
     portal_url: str
@@ -221,8 +230,7 @@ class AccountSettings:
     reset_link_hours: int
     sender_name: str
     sender_address: str
-    # "open": a link is used up when opened (the source document); "submit": when its form is sent.
-    link_use: str
+    link_use: LinkUse
 
     @property
     def sender(self) -> str:

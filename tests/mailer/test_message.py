@@ -12,7 +12,7 @@ from store import db
 from store.customers import add_customer
 from store.errors import InvalidInput, InvalidPrimaryEmail
 from store.outbox import ClaimedEmail, get_email
-from store.values import AccountSettings, EmailKind, OutboxStatus
+from store.values import AccountSettings, EmailKind, LinkUse, OutboxStatus
 
 from mailer.dispatcher import dispatch_once
 from mailer.message import UnsendableMessage, build_message, render
@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 SETTINGS = AccountSettings(
     portal_url="https://billing.acme.example/portal", credential_create_email=True, password_reset_email=True,
     setup_link_hours=72, reset_link_hours=2, sender_name="Acme Billing", sender_address="billing@acme.example",
-    link_use="open",
+    link_use=LinkUse.open,
 )
 TOKEN = "A" * 43
 

@@ -7,7 +7,7 @@ import pytest
 from store import db
 from store.activity import list_activity
 from store.customers import add_customer
-from store.errors import LinkUnusable, UsernameTaken, WeakPassword
+from store.errors import FormExpired, LinkUnusable, UsernameTaken, WeakPassword
 from store.portal import (
     GRANT_MINUTES, authenticate, complete_link, delete_username, open_link, portal_view,
     send_portal_email, set_username,
@@ -146,7 +146,7 @@ class TestCompletingSetup:
     def test_the_form_expires_thirty_minutes_after_the_link_was_opened(self, customer, fixed_clock):
         grant = open_link(_send(customer), LinkPurpose.setup)
         fixed_clock.advance(timedelta(minutes=GRANT_MINUTES, seconds=1))
-        with pytest.raises(LinkUnusable):
+        with pytest.raises(FormExpired):  # its own type: the portal says "the page closed", not "used"
             complete_link(grant, username="ada", password=GOOD_PASSWORD)
         assert count("portal_login") == 0
 
@@ -160,8 +160,9 @@ class TestCompletingSetup:
             set_username(customer, "new.contact", expected_version=version, actor=AGENT)
         else:
             delete_username(customer, expected_version=version, actor=AGENT)
-        with pytest.raises(LinkUnusable):
+        with pytest.raises(LinkUnusable) as refused:
             complete_link(grant, username="ada", password=GOOD_PASSWORD)
+        assert not isinstance(refused.value, FormExpired)  # the link is dead, not the page left open
         assert portal_view(customer).password_set_at is None
 
     def test_reset_link_sets_a_new_password_and_keeps_the_username(self, customer):
