@@ -178,19 +178,32 @@ class TestPortalActions:
                        for n in app._notifications)
 
     async def test_send_with_invalid_address_is_refused_and_nothing_queued(self, console_app) -> None:
-        """Barbara Liskov's address is invalid: the key does nothing, the palette's path says why."""
+        """Barbara Liskov's address is invalid: the button is off, and `m` (and the palette) say why."""
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000005")
             before = count("outbox_email")
-            await pilot.press("m")
-            await settle(pilot)
             assert app.screen.query_one("#email-button", Button).disabled
-            app.screen.portal_send()
+            await pilot.press("m")
             await settle(pilot)
             assert isinstance(app.screen, ErrorModal)
             assert "not a valid email address" in app.screen.error.message
+            await pilot.press("escape")
+            await settle(pilot)
+            app.screen.portal_send()
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorModal)
             assert count("outbox_email") == before
+
+    async def test_delete_without_a_username_says_why(self, console_app) -> None:
+        """`d` on a customer who is Not set up is not a dead key: the console says there is nothing to delete."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.press("d")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmModal)
+            assert any("no portal username to delete" in n.message for n in app._notifications)
 
     async def test_delete_after_confirmation_removes_login(self, console_app) -> None:
         """Delete + yes: no login row, state Not set up, the action becomes Send Create Credentials Email."""
