@@ -60,11 +60,20 @@ class Snapshot:
 
 
 class CustomerLoaded(Message):
-    """The dashboard's customer, freshly read."""
+    """The dashboard's customer, freshly read by read number ``number`` (older ones are dropped)."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, number: int | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.number = number
+
+
+class PollFinished(Message):
+    """The dashboard's background check found nothing new, or could not read (``error``)."""
+
+    def __init__(self, error: PortalError | None) -> None:
+        super().__init__()
+        self.error = error
 
 
 class CustomerGone(Message):

@@ -134,3 +134,52 @@ class TestDashboardPilot:
             await pilot.press("enter")
             await settle(pilot)
             assert isinstance(app.screen, SearchScreen)
+
+
+class TestDashboardRefresh:
+    async def test_a_read_that_lands_after_a_newer_one_is_dropped(self, console_app) -> None:
+        """A slow background read finishing after a newer one must not put the older view back."""
+        from tui.messages import CustomerLoaded
+        from tui.screens.dashboard import read_snapshot
+        from tui.widgets.portal_panel import PortalPanel
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            older = read_snapshot("C000003")
+            portal.set_username("C000003", "alan.newer", expected_version=None, actor="bob")
+            app.screen._load()
+            await settle(pilot)
+            assert app.screen.query_one(PortalPanel).view.username == "alan.newer"
+            app.screen.post_message(CustomerLoaded(older, number=1))
+            await settle(pilot)
+            assert app.screen.query_one(PortalPanel).view.username == "alan.newer"
+
+    async def test_a_failed_background_check_says_not_refreshed_and_recovers(self, console_app, tmp_path) -> None:
+        """The database goes away: the title says the screen is not refreshed; back, it says nothing."""
+        import asyncio
+
+        from peewee import SqliteDatabase
+
+        from store import db
+
+        app = console_app(poll_seconds=0.2)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            working = db.database.obj
+            (tmp_path / "gone").mkdir()
+            db.database.initialize(SqliteDatabase(str(tmp_path / "gone")))
+            try:
+                for _ in range(100):
+                    if "not refreshed" in app.screen.sub_title:
+                        break
+                    await asyncio.sleep(0.05)
+                assert app.screen.sub_title.endswith("not refreshed: database unavailable")
+            finally:
+                db.database.initialize(working)
+            for _ in range(100):
+                if "not refreshed" not in app.screen.sub_title:
+                    break
+                await asyncio.sleep(0.05)
+            assert app.screen.sub_title == "Alan Turing · C000003"
+            assert app.is_running

@@ -13,13 +13,14 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from store import activity, outbox, settings
-from store.customers import customer_version, get_customer
+from store import activity, outbox
+from store.changes import dashboard_marker
+from store.customers import get_customer
 from store.errors import CustomerNotFound, PortalError
 from store.values import CustomerDetail, CustomerUpdate, PortalView
 from tui import bindings
 from tui.calls import call
-from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, ShowError, Snapshot
+from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, PollFinished, ShowError, Snapshot
 from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.activity_section import ActivitySection
 from tui.widgets.emails_section import EmailsSection
@@ -33,20 +34,9 @@ _TAB_ACTIONS = {
 }
 
 
-def change_marker(reference: str) -> tuple[object, ...]:
-    """Cheap reads that change whenever anything the dashboard shows changes."""
-    account = settings.get_settings()
-    emails = outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN)
-    return (
-        customer_version(reference), activity.latest_activity_id(reference),
-        account.credential_create_email, account.password_reset_email,
-        tuple((e.id, e.status, e.attempts) for e in emails),
-    )
-
-
 def read_snapshot(reference: str) -> Snapshot:
     """Everything the dashboard shows; the marker is read first, so a change in between is seen next time."""
-    marker = change_marker(reference)
+    marker = dashboard_marker(reference)
     return Snapshot(
         detail=get_customer(reference),
         emails=outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN),
@@ -73,6 +63,10 @@ class DashboardScreen(Screen[None]):
         self._detail: CustomerDetail | None = None
         self._marker: tuple[object, ...] | None = None
         self._polling = False
+        # Reads are numbered as they start; a read that lands after a newer one is dropped,
+        # so a slow poll can never put an older view back.
+        self._reads_started = 0
+        self._shown_read = 0
 
     @property
     def portal_view(self) -> PortalView | None:
@@ -102,8 +96,12 @@ class DashboardScreen(Screen[None]):
 
     # --- reading the customer -------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="dashboard-load")
     def _load(self) -> None:
+        self._reads_started += 1
+        self._read(self._reads_started)
+
+    @work(thread=True, group="dashboard-load", exit_on_error=False)
+    def _read(self, number: int) -> None:
         try:
             snapshot = call(read_snapshot, self.reference)
         except CustomerNotFound as error:
@@ -111,34 +109,51 @@ class DashboardScreen(Screen[None]):
         except PortalError as error:
             self.post_message(ShowError(error))
         else:
-            self.post_message(CustomerLoaded(snapshot))
+            self.post_message(CustomerLoaded(snapshot, number))
 
     def _poll(self) -> None:
+        # One poll at a time: a slow database gets one question a tick, never a pile of them.
         if not self._polling and self._marker is not None:
             self._polling = True
-            self._check()
+            self._reads_started += 1
+            self._check(self._reads_started, self._marker)
 
-    @work(thread=True, group="dashboard-poll")
-    def _check(self) -> None:
+    @work(thread=True, group="dashboard-poll", exit_on_error=False)
+    def _check(self, number: int, shown: tuple[object, ...]) -> None:
         """Read the cheap marker; read everything only when it moved."""
         try:
-            marker = call(change_marker, self.reference)
-            if marker != self._marker:
-                self.post_message(CustomerLoaded(call(read_snapshot, self.reference)))
-        except PortalError:
-            # A database hiccup during a background check: the next tick tries again.
-            pass
-        finally:
-            self._polling = False
+            if call(dashboard_marker, self.reference) != shown:
+                self.post_message(CustomerLoaded(call(read_snapshot, self.reference), number))
+            self.post_message(PollFinished(None))
+        except CustomerNotFound as error:
+            self.post_message(CustomerGone(error))
+        except PortalError as error:
+            self.post_message(PollFinished(error))
+
+    @on(PollFinished)
+    def _polled(self, message: PollFinished) -> None:
+        message.stop()
+        self._polling = False
+        self._not_refreshed(message.error)
+
+    def _not_refreshed(self, error: PortalError | None) -> None:
+        """Say in the title bar when the background check failed: the screen may be out of date."""
+        heading = f"{self.customer_name} · {self.reference}" if self.customer_name else self.reference
+        self.sub_title = heading if error is None else f"{heading} · not refreshed: {error.title.lower()}"
 
     @on(CustomerLoaded)
     def _show(self, message: CustomerLoaded) -> None:
+        if message.number is not None:
+            if message.number < self._shown_read:
+                return  # a newer read is already on the screen
+            self._shown_read = message.number
         snapshot = message.snapshot
         self._marker = snapshot.marker
         detail = snapshot.detail
         self._detail = detail
         self.customer_name = detail.name
-        self.sub_title = f"{detail.name} · {detail.reference}"
+        self.reference = detail.reference
+        self._not_refreshed(None)
         company = f" · {detail.company}" if detail.company else ""
         self.query_one("#customer-heading", Static).update(
             f"{detail.name}{company} · {detail.reference} · customer since {detail.created_at:%Y-%m-%d}")
