@@ -12,8 +12,7 @@ from .addresses import parse_primary_email
 from .customers import bump_version, customer_row, state_of
 from .db import write
 from .errors import (
-    ActionNotAllowed, FormExpired, InvalidLogin, InvalidUsername, LinkUnusable, NoPrimaryEmail, StaleEdit,
-    UsernameTaken,
+    FormExpired, InvalidLogin, InvalidUsername, LinkUnusable, StaleEdit, UsernameTaken,
 )
 from .models import Customer, OutboxEmail, PortalLink, PortalLogin
 from .passwords import check_password, hash_password, verify_password
@@ -128,10 +127,10 @@ def send_portal_email(reference: str, *, expected_version: int | None = None, ac
         customer = customer_row(reference, lock=True)
         if expected_version is not None and customer.version != expected_version:
             raise StaleEdit()
-        parsed = parse_primary_email(customer.primary_email)
-        if parsed.problem is not None:
-            raise NoPrimaryEmail(f"No email can be sent: {parsed.problem}")
-        return queue_portal_email(customer, parsed.addresses, actor=actor, why="sent from PORTAL")
+        view = portal_view_of(customer)
+        if view.send_refusal is not None:
+            raise view.send_refusal
+        return queue_portal_email(customer, view.addresses, actor=actor, why="sent from PORTAL")
 
 
 def set_username(reference: str, username: str, *, expected_version: int | None, actor: str) -> PortalView:
@@ -171,8 +170,9 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
         customer = customer_row(reference, lock=True)
         bump_version(customer, expected_version)
         login = _login(customer)
-        if login is None:
-            raise ActionNotAllowed("This customer has no portal username to delete.")
+        refusal = portal_view_of(customer).delete_refusal
+        if refusal is not None:
+            raise refusal
         PortalLogin.delete().where(PortalLogin.id == login.id).execute()
         revoked = revoke_open_links(customer.id, "username deleted", forms_too=True)
         detail = "password removed" if login.password_hash else "no password had been set"

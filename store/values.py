@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from .errors import ActionNotAllowed, InvalidUsername, NoPrimaryEmail
+from .usernames import clean_username
+
 
 class PortalState(str, Enum):
     """A customer's portal login state; derived from the data, never stored."""
@@ -97,6 +100,26 @@ class PortalView:
     @property
     def can_delete(self) -> bool:
         return self.username is not None
+
+    @property
+    def send_refusal(self) -> NoPrimaryEmail | None:
+        """Why the one email action is refused now (no valid Primary Email Address), else None."""
+        if self.email_blocked_reason is None:
+            return None
+        return NoPrimaryEmail(f"No email can be sent: {self.email_blocked_reason}")
+
+    @property
+    def delete_refusal(self) -> ActionNotAllowed | None:
+        """Why Delete is refused now (there is no username), else None."""
+        return None if self.can_delete else ActionNotAllowed("This customer has no portal username to delete.")
+
+    def update_changes_nothing(self, typed: str) -> bool:
+        """True when Update with ``typed`` would leave the username exactly as stored: the same
+        comparison the store makes (after NFKC and trimming; a change of case is a change)."""
+        try:
+            return self.username is not None and clean_username(typed) == self.username
+        except InvalidUsername:
+            return False
 
     @property
     def email_type_note(self) -> str | None:

@@ -112,3 +112,30 @@ class TestTokens:
     @pytest.mark.parametrize("bad", ["", "short", "a" * 44, "../../etc/passwd" + "a" * 27, "a" * 42 + "%"])
     def test_malformed_tokens_are_recognised(self, bad):
         assert not well_formed(bad)
+
+
+class TestPortalViewAnswers:
+    """What the PORTAL panel asks the store's value instead of deciding itself."""
+
+    def _view(self, username, problem=None):
+        from store.values import EmailKind, PortalState, PortalView
+        state = PortalState.awaiting_customer if username else PortalState.not_set_up
+        return PortalView(reference="C1", version=1, state=state, username=username, password_set_at=None,
+                          email_action=EmailKind.credential_create, addresses=("a@x.com",),
+                          email_blocked_reason=problem, email_type_enabled=True)
+
+    def test_update_changes_nothing_compares_as_the_store_does(self):
+        """Spaces and full-width letters fold away (NFKC, trim); a change of case is a change."""
+        view = self._view("ada.l")
+        assert view.update_changes_nothing(" ada.l ") and view.update_changes_nothing("ａｄａ.l")
+        assert not view.update_changes_nothing("Ada.l")
+        assert not view.update_changes_nothing("")  # invalid: the store says why, not "nothing to do"
+        assert not self._view(None).update_changes_nothing("ada.l")
+
+    def test_refusals_carry_the_reason(self):
+        from store.errors import ActionNotAllowed, NoPrimaryEmail
+        assert isinstance(self._view(None).delete_refusal, ActionNotAllowed)
+        assert self._view("ada.l").delete_refusal is None
+        refusal = self._view("ada.l", problem="The Primary Email Address field is empty.").send_refusal
+        assert isinstance(refusal, NoPrimaryEmail) and refusal.message.endswith("field is empty.")
+        assert self._view("ada.l").send_refusal is None

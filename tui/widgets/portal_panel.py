@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
 
 from store import portal
-from store.errors import NoPrimaryEmail, PortalError, StaleEdit
+from store.errors import PortalError, StaleEdit
 from store.values import PortalView
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError, Toast
@@ -147,7 +147,7 @@ class PortalPanel(Vertical):
             return
         base = self._base or view
         typed = self.query_one("#username-input", Input).value
-        if base.username is not None and typed.strip() == base.username:
+        if base.update_changes_nothing(typed):
             self.post_message(Toast(f"The username is already {base.username}; nothing to update."))
             return
         self.busy = True
@@ -159,8 +159,8 @@ class PortalPanel(Vertical):
         view = self.view
         if view is None or self.busy:
             return
-        if not view.can_delete:
-            self.post_message(Toast("This customer has no portal username to delete.", severity="warning"))
+        if view.delete_refusal is not None:
+            self.post_message(Toast(view.delete_refusal.message, severity="warning"))
             return
 
         def answered(yes: bool | None) -> None:
@@ -179,8 +179,8 @@ class PortalPanel(Vertical):
         view = self.view
         if view is None or self.busy:
             return
-        if view.email_blocked_reason is not None:
-            self.post_message(ShowError(NoPrimaryEmail(f"No email can be sent: {view.email_blocked_reason}")))
+        if view.send_refusal is not None:
+            self.post_message(ShowError(view.send_refusal))
             return
         self.busy = True
         self._send(view.reference, view.version)
