@@ -5,7 +5,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from store.errors import FormExpired, LinkUnusable, PortalError
-from store.portal import complete_link, form_still_open, open_link
+from store.links import form_still_open
+from store.portal import complete_link, open_link
 from store.values import LinkGrant, LinkPurpose
 
 from .account import start_session

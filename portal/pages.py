@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from store.errors import LinkUnusable
-from store.portal import GRANT_MINUTES
+from store.links import GRANT_MINUTES
 
 from .ratelimit import Limit, RateLimiter, minutes_text
 from .security import CSRF_FIELD, csrf_token

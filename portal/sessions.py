@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from store.values import LinkGrant, LinkPurpose, SignedInCustomer
 
-# A signed-in session ends after this long (an opened link's form: store.portal.form_still_open).
+# A signed-in session ends after this long (an opened link's form: store.links.form_still_open).
 SESSION_SECONDS = 8 * 60 * 60
 
 

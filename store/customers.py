@@ -4,12 +4,15 @@ from __future__ import annotations
 import re
 import uuid
 
-from peewee import IntegrityError, JOIN, ModelSelect, fn
+from peewee import IntegrityError, JOIN, ModelSelect
 
 from . import activity, clock
 from .addresses import MAX_FIELD_LENGTH, parse_primary_email, require_valid
-from .db import is_postgres, write
-from .errors import CustomerNotFound, InvalidInput, InvalidPrimaryEmail, StaleEdit
+from .db import write
+from .errors import InvalidInput, InvalidPrimaryEmail, StaleEdit
+from .links import queue_portal_email, revoke_open_links
+from .records import bump_version, customer_row, portal_view_of, state_of
+from .settings import get_settings
 from .models import Customer, PortalLogin
 from .usernames import username_key
 from .values import CustomerDetail, CustomerSummary, CustomerUpdate, NewCustomer, PortalState, SearchPage
@@ -42,39 +45,6 @@ def _clean_reference(value: str | None) -> str | None:
     return text
 
 
-def customer_row(reference: str, *, lock: bool = False) -> Customer:
-    """The customer with this reference, whatever its case (row-locked on PostgreSQL when ``lock``).
-
-    Agents type c000002 as often as C000002; the exact spelling wins where two references
-    differ only in case (the customer_reference_lower index keeps this one probe).
-    """
-    text = (reference or "").strip()
-    query = (Customer.select().where(fn.LOWER(Customer.reference) == text.lower())
-             .order_by(Customer.reference != text, Customer.id))
-    if lock and is_postgres():
-        query = query.for_update()
-    row = query.first() if text else None
-    if row is None:
-        raise CustomerNotFound(f"There is no customer with reference {reference!r}.")
-    return row
-
-
-def bump_version(customer: Customer, expected_version: int | None) -> None:
-    """Claim the customer for a change: refused with StaleEdit when someone changed it first.
-
-    Runs first in every write transaction: on PostgreSQL the UPDATE holds the row
-    lock until commit, so a concurrent writer waits and then sees the new version.
-    """
-    query = Customer.update(version=Customer.version + 1, updated_at=clock.now()).where(
-        Customer.id == customer.id
-    )
-    if expected_version is not None:
-        query = query.where(Customer.version == expected_version)
-    if query.execute() != 1:
-        raise StaleEdit()
-    customer.version = (expected_version or customer.version) + 1
-
-
 def add_customer(
     *,
     name: str,
@@ -89,9 +59,6 @@ def add_customer(
     ``strict_email=False`` accepts an unusable Primary Email Address as it comes from
     the billing system (imports, demo data): the email actions then show why they are off.
     """
-    from .portal import queue_portal_email  # portal builds on customers
-    from .settings import get_settings
-
     name = clean_text(name, field="name", label="customer name", required=True)
     company = clean_text(company, field="company", label="company", required=False)
     reference = _clean_reference(reference)
@@ -150,8 +117,6 @@ def update_customer(
     mailbox must stop working. Emails still waiting in the outbox then fail with that reason
     instead of delivering a dead link; the agent sends a new one to the new address.
     """
-    from .portal import revoke_open_links  # portal builds on customers
-
     changes: dict[str, str] = {}
     if name is not None:
         changes["name"] = clean_text(name, field="name", label="customer name", required=True)
@@ -181,8 +146,6 @@ def update_customer(
 
 def get_customer(reference: str) -> CustomerDetail:
     """The customer's details and PORTAL view."""
-    from .portal import portal_view_of
-
     row = customer_row(reference)
     parsed = parse_primary_email(row.primary_email)
     return CustomerDetail(
@@ -196,15 +159,6 @@ def get_customer(reference: str) -> CustomerDetail:
 def customer_version(reference: str) -> int:
     """The customer's current version: cheap to poll for changes made elsewhere."""
     return customer_row(reference).version
-
-
-def state_of(login: PortalLogin | None) -> PortalState:
-    """The portal state, derived from the login row (never stored)."""
-    if login is None:
-        return PortalState.not_set_up
-    if login.password_hash is None:
-        return PortalState.awaiting_customer
-    return PortalState.active
 
 
 def _search_query(text: str, state: PortalState | None) -> ModelSelect:

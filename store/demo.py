@@ -8,10 +8,12 @@ from datetime import timedelta
 from . import activity, clock
 from .db import write
 from .errors import PortalError
-from .models import ALL_MODELS, AccountSetting, Customer, PortalLogin
+from .models import ALL_MODELS, AccountSetting, Customer, OutboxEmail, PortalLogin
 from .passwords import hash_password
+from .portal import send_portal_email
 from .settings import get_settings, update_setting
 from .usernames import username_key
+from .values import OutboxStatus
 
 # Every ACTIVE demo customer signs in to the portal with this password.
 DEMO_PASSWORD = "demo-portal-pass-2026"
@@ -111,9 +113,6 @@ def seed_emails(*, actor: str = "demo") -> list[int]:
     mailer moves it (claimed: sending; delivered: sent, link redacted; given up: failed),
     minutes apart, so the Outbox shows every status. Returns the outbox ids in order.
     """
-    from .models import OutboxEmail
-    from .portal import send_portal_email
-    from .values import OutboxStatus
 
     now = clock.now()
     ids = []

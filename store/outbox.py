@@ -12,10 +12,11 @@ from peewee import JOIN, Expression, Model, ModelSelect
 
 from . import activity, clock
 from .addresses import parse_primary_email
-from .customers import customer_row
 from .db import database, is_postgres, write
 from .errors import ActionNotAllowed, NoPrimaryEmail, OutboxEmailNotFound
+from .links import mint_link
 from .models import ActivityEvent, Customer, OutboxEmail as OutboxRow, PortalLink
+from .records import customer_row, portal_view_of
 from .settings import get_settings
 from .values import AccountSettings, EmailKind, OutboxEmail, OutboxStatus
 
@@ -54,7 +55,6 @@ def retry_email(outbox_id: int, *, actor: str) -> OutboxEmail:
     """Queue a failed email again, with a fresh link (the old one was revoked or may have
     expired), to the addresses the Primary Email Address field holds now: the billing
     contact may have changed since the email failed."""
-    from .portal import mint_link
 
     with write():
         row = OutboxRow.get_or_none(OutboxRow.id == outbox_id)
@@ -88,7 +88,6 @@ def _refuse_overtaken_retry(row: OutboxRow, customer: Customer) -> None:
     refused when a newer email of that kind went out (its link would die), or when the
     customer's portal state no longer offers that email (a password set since a setup email;
     a username deleted since a reset email, whose link would let anyone holding it choose one)."""
-    from .portal import portal_view_of
 
     kind = EmailKind(row.kind)
     newer = OutboxRow.select(OutboxRow.id).where(

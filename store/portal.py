@@ -1,121 +1,30 @@
-"""The credential lifecycle: the PORTAL panel's actions, the links the emails carry,
-and what the customer does with them in the portal. Rules 1 and 3-7 of docs/design.md."""
+"""The credential lifecycle's use cases: the PORTAL panel's actions (Update, Delete, the one
+email), what the customer does with a link in the portal, the login page's prompts and
+sign-in. Rules 1 and 3-7 of docs/design.md. Built on store.links and store.records."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from peewee import IntegrityError
 
 from . import activity, clock
 from .addresses import parse_primary_email
-from .customers import bump_version, customer_row, state_of
 from .db import write
-from .errors import (
-    FormExpired, InvalidLogin, InvalidUsername, LinkUnusable, StaleEdit, UsernameTaken,
-)
+from .errors import FormExpired, InvalidLogin, InvalidUsername, LinkUnusable, StaleEdit, UsernameTaken
+from .links import form_still_open, queue_portal_email, revoke_open_links, use_up, usable
 from .models import Customer, OutboxEmail, PortalLink, PortalLogin
 from .passwords import check_password, hash_password, verify_password
+from .records import bump_version, customer_row, login_of, portal_view_of
 from .settings import get_settings
-from .tokens import new_token, token_hash, well_formed
+from .tokens import token_hash, well_formed
 from .usernames import clean_username, username_key
-from .values import (
-    EmailKind, LinkGrant, LinkPurpose, LinkUse, OutboxStatus, PortalState, PortalView, QueuedEmail,
-    SignedInCustomer,
-)
+from .values import EmailKind, LinkGrant, LinkPurpose, LinkUse, PortalView, QueuedEmail, SignedInCustomer
 
-# The page a setup or reset link opens stays usable this long after the link was used up.
-GRANT_MINUTES = 30
 # Customer-initiated reset emails (Forgot Password, Create Credential) per customer per hour.
 PROMPT_EMAILS_PER_HOUR = 3
 # A prompt naming an address shared by many customers sends to at most this many of them.
 PROMPT_MAX_CUSTOMERS = 10
 
-_ACTION_OF_STATE = {
-    PortalState.not_set_up: EmailKind.credential_create,
-    PortalState.awaiting_customer: EmailKind.credential_create,
-    PortalState.active: EmailKind.password_reset,
-}
-_PURPOSE_OF_KIND = {EmailKind.credential_create: LinkPurpose.setup, EmailKind.password_reset: LinkPurpose.reset}
-
-
-def _login(customer: Customer) -> PortalLogin | None:
-    return PortalLogin.get_or_none(PortalLogin.customer == customer.id)
-
-
-def portal_view_of(customer: Customer) -> PortalView:
-    """The PORTAL panel's whole state for a customer row."""
-    login = _login(customer)
-    state = state_of(login)
-    action = _ACTION_OF_STATE[state]
-    parsed = parse_primary_email(customer.primary_email)
-    settings = get_settings()
-    enabled = settings.credential_create_email if action is EmailKind.credential_create else settings.password_reset_email
-    return PortalView(
-        reference=customer.reference, version=customer.version, state=state,
-        username=login.username if login else None,
-        password_set_at=login.password_set_at if login else None,
-        email_action=action, addresses=parsed.addresses,
-        email_blocked_reason=parsed.problem, email_type_enabled=enabled,
-    )
-
-
-def portal_view(reference: str) -> PortalView:
-    """The PORTAL panel's whole state for a customer."""
-    return portal_view_of(customer_row(reference))
-
-
-def revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None = None,
-                       *, forms_too: bool = False) -> int:
-    """Revoke the customer's links that could still be used (of one purpose, or all).
-
-    ``forms_too`` also ends links already opened whose form may still be open
-    (GRANT_MINUTES): when the username changes, a half-done setup must not finish.
-    """
-    now = clock.now()
-    unused = PortalLink.used_at.is_null() & (PortalLink.expires_at > now)
-    if forms_too:
-        unused |= PortalLink.used_at > now - timedelta(minutes=GRANT_MINUTES)
-    query = PortalLink.update(revoked_at=now, revoked_reason=reason).where(
-        (PortalLink.customer == customer_id) & PortalLink.revoked_at.is_null() & unused
-    )
-    if purpose is not None:
-        query = query.where(PortalLink.purpose == purpose.value)
-    return query.execute()
-
-
-def mint_link(customer_id: int, kind: EmailKind) -> tuple[PortalLink, str]:
-    """A new one-time link for an email of ``kind``, and its URL; call inside a transaction.
-
-    It revokes the older unused links of its purpose (rule 6).
-    """
-    purpose = _PURPOSE_OF_KIND[kind]
-    settings = get_settings()
-    hours = settings.setup_link_hours if purpose is LinkPurpose.setup else settings.reset_link_hours
-    now = clock.now()
-    revoke_open_links(customer_id, f"replaced by a newer {purpose.value} link", purpose)
-    token = new_token()
-    link = PortalLink.create(
-        customer=customer_id, purpose=purpose.value, token_hash=token_hash(token),
-        created_at=now, expires_at=now + timedelta(hours=hours),
-    )
-    return link, f"{settings.portal_url}/{purpose.value}/{token}"
-
-
-def queue_portal_email(
-    customer: Customer, addresses: tuple[str, ...], *, actor: str, why: str, kind: EmailKind | None = None
-) -> QueuedEmail:
-    """Mint a one-time link and write the outbox row; call inside the change's transaction."""
-    kind = kind or _ACTION_OF_STATE[state_of(_login(customer))]
-    link, url = mint_link(customer.id, kind)
-    email = OutboxEmail.create(
-        customer=customer.id, kind=kind.value, to_addresses=json.dumps(list(addresses)),
-        customer_name=customer.name, link=link.id, link_url=url, link_expires_at=link.expires_at,
-        status=OutboxStatus.queued.value, next_attempt_at=link.created_at, queued_by=actor,
-        created_at=link.created_at,
-    )
-    activity.record(customer.id, actor, "email queued", f"{kind.type_name} to {', '.join(addresses)} ({why})")
-    return QueuedEmail(outbox_id=email.id, kind=kind, to=addresses, link_expires_at=link.expires_at)
 
 
 def send_portal_email(reference: str, *, expected_version: int | None = None, actor: str) -> QueuedEmail:
@@ -140,7 +49,7 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
     try:
         with write():
             customer = customer_row(reference, lock=True)
-            login = _login(customer)
+            login = login_of(customer)
             if login is not None and login.username == name:
                 if expected_version is not None and customer.version != expected_version:
                     raise StaleEdit()
@@ -169,7 +78,7 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
     with write():
         customer = customer_row(reference, lock=True)
         bump_version(customer, expected_version)
-        login = _login(customer)
+        login = login_of(customer)
         refusal = portal_view_of(customer).delete_refusal
         if refusal is not None:
             raise refusal
@@ -195,36 +104,18 @@ def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
     now = clock.now()
     with write():
         link = PortalLink.get_or_none((PortalLink.token_hash == token_hash(token)) & (PortalLink.purpose == purpose.value))
-        if link is None or not _usable(link, now):
+        if link is None or not usable(link, now):
             raise LinkUnusable()
         if consume:
-            if not _use_up(link, now):
+            if not use_up(link, now):
                 raise LinkUnusable()
             activity.record(link.customer_id, activity.ACTOR_CUSTOMER, f"{purpose.value} link opened", "link used up")
         customer = Customer.get_by_id(link.customer_id)
-        login = _login(customer)
+        login = login_of(customer)
         return LinkGrant(
             link_id=link.id, customer_reference=customer.reference, purpose=purpose,
             username=login.username if login else None, opened_at=now, consumed=consume,
         )
-
-
-def form_still_open(grant: LinkGrant) -> bool:
-    """Whether the form an opened link gave may still be sent: for GRANT_MINUTES after the open."""
-    return clock.now() - grant.opened_at <= timedelta(minutes=GRANT_MINUTES)
-
-
-def _usable(link: PortalLink, now) -> bool:
-    return link.used_at is None and link.revoked_at is None and link.expires_at > now
-
-
-def _use_up(link: PortalLink, now) -> bool:
-    """Mark the link used; True for the one caller whose UPDATE changed the row."""
-    changed = PortalLink.update(used_at=now).where(
-        (PortalLink.id == link.id) & PortalLink.used_at.is_null()
-        & PortalLink.revoked_at.is_null() & (PortalLink.expires_at > now)
-    ).execute()
-    return changed == 1
 
 
 def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> SignedInCustomer:
@@ -237,7 +128,7 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
     if not form_still_open(grant):
         raise FormExpired()
     customer = customer_row(grant.customer_reference)
-    login = _login(customer)
+    login = login_of(customer)
     if login is not None and grant.purpose is LinkPurpose.reset:
         name = login.username  # a reset keeps the username; it only sets one when none is set
     elif username is None or not username.strip():
@@ -257,10 +148,10 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
             if grant.consumed:
                 if link.used_at is None or link.revoked_at is not None:
                     raise LinkUnusable()
-            elif not _use_up(link, now):
+            elif not use_up(link, now):
                 raise LinkUnusable()
             bump_version(customer, None)
-            login = _login(customer)
+            login = login_of(customer)
             key = username_key(name)
             if login is None:
                 PortalLogin.create(customer=customer.id, username=name, username_key=key,

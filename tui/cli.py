@@ -256,7 +256,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 
 def cmd_activity(args: argparse.Namespace) -> int:
     from store.activity import list_activity
-    from store.customers import customer_row
+    from store.records import customer_row
 
     # A clear "no such customer" rather than an empty list.
     customer_row(args.reference)

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from store.portal import authenticate, portal_view, request_password_reset, send_portal_email, set_username
+from store.portal import authenticate, request_password_reset, send_portal_email, set_username
+from store.records import portal_view
 from store.settings import update_setting
 from store.values import PortalState
 

@@ -5,7 +5,8 @@ from typing import Callable
 from store import db
 from store.customers import add_customer
 from store.errors import PortalError
-from store.portal import portal_view, set_username
+from store.portal import set_username
+from store.records import portal_view
 
 from .conftest import AGENT, count
 

@@ -8,10 +8,9 @@ from store import db
 from store.activity import list_activity
 from store.customers import add_customer
 from store.errors import FormExpired, LinkUnusable, UsernameTaken, WeakPassword
-from store.portal import (
-    GRANT_MINUTES, authenticate, complete_link, delete_username, open_link, portal_view,
-    send_portal_email, set_username,
-)
+from store.links import GRANT_MINUTES
+from store.portal import authenticate, complete_link, delete_username, open_link, send_portal_email, set_username
+from store.records import portal_view
 from store.settings import update_setting
 from store.values import LinkPurpose, PortalState
 
