@@ -14,6 +14,7 @@ from tui import bindings
 from tui.commands import PortalCommands
 from tui.messages import OpenCustomer, ShowError, Toast
 from tui.typeahead import TypeAheadApp
+from tui.widgets.confirm import ConfirmModal
 from tui.widgets.error_modal import ErrorModal
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ MAILER_START_DELAY = 0.5
 
 # Actions that leave the current screen; a question or a form on top must be answered first.
 _NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "help"}
+# Workers that write for the agent (PORTAL actions, a new customer, a retry, a setting):
+# quitting while one runs would leave the agent not knowing whether it happened.
+WRITING_GROUPS = frozenset({"portal-action", "new-customer", "email-retry", "outbox-retry", "settings-save",
+                            "edit-customer"})
 
 
 class PortalConsoleApp(TypeAheadApp):
@@ -114,11 +119,13 @@ class PortalConsoleApp(TypeAheadApp):
     async def _on_open_customer(self, message: OpenCustomer) -> None:
         await self.open_customer(message.reference)
 
-    async def open_customer(self, reference: str) -> None:
-        """Show the Customer Dashboard of ``reference`` on top of the search screen."""
+    async def open_customer(self, reference: str, *, over: Screen | None = None) -> None:
+        """Show the Customer Dashboard of ``reference`` on top of the search screen, or on top of
+        ``over`` (the Outbox) when that is the screen in front, so Esc goes back to it."""
         from tui.screens.dashboard import DashboardScreen
 
-        await self._to_home()
+        if over is None or over is not self.screen:
+            await self._to_home()
         await self.push_screen(DashboardScreen(reference))
 
     async def action_open_search(self) -> None:
@@ -146,13 +153,17 @@ class PortalConsoleApp(TypeAheadApp):
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen())
 
-    def action_open_outbox(self) -> None:
+    async def action_open_outbox(self) -> None:
         try:
             from tui.screens.outbox import OutboxScreen
         except ImportError:
             self.notify("The Outbox screen is not available yet.", severity="warning")
             return
-        if not isinstance(self.screen, OutboxScreen):
+        if any(isinstance(screen, OutboxScreen) for screen in self.screen_stack):
+            # A dashboard opened from the Outbox: back to that Outbox rather than a second one.
+            while not isinstance(self.screen, OutboxScreen):
+                await self.pop_screen()
+        else:
             self.push_screen(OutboxScreen())
 
     def action_help(self) -> None:
@@ -160,6 +171,74 @@ class PortalConsoleApp(TypeAheadApp):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    # --- quitting -------------------------------------------------------------
+
+    def unfinished_work(self) -> list[str]:
+        """What quitting now would lose or leave in doubt, in words; empty when nothing would."""
+        from textual.command import CommandPalette
+        from textual.widgets import Input
+
+        from tui.screens.settings import SettingsScreen
+
+        found: list[str] = []
+        for screen in self.screen_stack:
+            # A form (New customer, Edit customer) holds what was typed until it is saved.
+            if (isinstance(screen, ModalScreen) and not isinstance(screen, CommandPalette)
+                    and screen.query(Input)):
+                found.append(f"the {_form_name(screen)} form is open and not saved")
+            if isinstance(screen, SettingsScreen):
+                edited = [field.spec.label for field in screen.edited_fields()]
+                if edited:
+                    found.append(f"Settings edited and not saved: {', '.join(edited)}")
+        if any(worker.group in WRITING_GROUPS and not worker.is_finished for worker in self.workers):
+            found.append("an action is still running (it may or may not complete)")
+        return found
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless something would be lost: then ask first (ctrl+q again quits)."""
+        if isinstance(self.screen, QuitModal):
+            self.exit()
+            return
+        # ctrl+q is a priority key: letters typed just before it may still be on their way to
+        # the focused field. Decide once they are in it, so an edit they make counts.
+        if self.focused is not None:
+            self.focused.call_later(self._quit_or_ask)
+        else:
+            self._quit_or_ask()
+
+    def _quit_or_ask(self) -> None:
+        unfinished = self.unfinished_work()
+        if not unfinished:
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(QuitModal(unfinished), answered)
+
+
+class QuitModal(ConfirmModal):
+    """"Quit anyway?", with what would be lost."""
+
+    CSS_PATH = "widgets/confirm.tcss"
+
+    def __init__(self, unfinished: list[str]) -> None:
+        lines = "\n".join(f"- {what[0].upper()}{what[1:]}." for what in unfinished)
+        super().__init__("Quit the Portal Console?", f"{lines}\nQuit anyway? ctrl+q again quits too.",
+                         confirm_label="Quit", cancel_label="Stay")
+
+
+def _form_name(screen: Screen) -> str:
+    """The form's own title (the first Label's text), or its class name in words."""
+    from textual.widgets import Label
+
+    labels = screen.query(Label)
+    if labels:
+        return str(labels.first().content)
+    return screen.__class__.__name__.removesuffix("Screen")
 
 
 def run_console(config: Config) -> None:

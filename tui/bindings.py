@@ -2,8 +2,10 @@
 command palette agree.
 
 Letter keys never fire while a text input has focus (the input takes the
-letter); each global action therefore also has a control key that works
-everywhere, and the footer shows that one.
+letter). Outside a field a letter is still easily typed by mistake (a name typed
+before the search box had the cursor), so no global action is a letter: each has a
+control key that works everywhere; `/` and `?` are the only printable global keys,
+and they open a screen without changing anything.
 """
 from __future__ import annotations
 
@@ -22,23 +24,40 @@ class KeyGroup:
 
 APP = (
     Binding("ctrl+f,slash", "open_search", "Search", id="search",
-            tooltip="Back to customer search, cursor in the search box"),
+            tooltip="Back to customer search, the last search selected: type to replace it"),
     Binding("f1,question_mark", "help", "Help", id="help", tooltip="This list of keys"),
-    Binding("ctrl+q,q", "quit", "Quit", id="quit", show=False, tooltip="Close the console"),
+    # Priority: it works in a form or a question too (where the app's other keys wait).
+    Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True,
+            tooltip="Close the console; asks first while a form is open, a setting is edited "
+                    "but not saved, or an action is still running"),
     # Shown in the footer by the search screen only; they work everywhere.
-    Binding("ctrl+n,n", "new_customer", "New customer", id="new-customer", show=False,
+    Binding("ctrl+n", "new_customer", "New customer", id="new-customer", show=False,
             tooltip="Add a customer"),
-    Binding("ctrl+s,s", "open_settings", "Settings", id="settings", show=False,
+    Binding("ctrl+s", "open_settings", "Settings", id="settings", show=False,
             tooltip="Settings: Email Notifications, portal URL, link lifetimes, sender"),
-    Binding("ctrl+o,o", "open_outbox", "Outbox", id="outbox", show=False,
+    Binding("ctrl+o", "open_outbox", "Outbox", id="outbox", show=False,
             tooltip="Queued, sent and failed emails of every customer"),
 )
 
+# App actions that open a screen or put the cursor in a field.
+_LEADS_ELSEWHERE = frozenset({"open_search", "help", "new_customer", "open_settings", "open_outbox"})
 # Keys that open a screen or move the cursor to another field: handled before the next
 # key is read, so what is typed right after them lands where they lead (tui/typeahead.py).
-EAGER_KEYS = frozenset({"ctrl+f", "f1", "ctrl+n", "ctrl+s", "ctrl+o", "tab", "shift+tab"})
+# Every key of such an action is one, `/` as much as ctrl+f; a printable one (/, ?) is
+# only a character while a text field has the cursor.
+EAGER_KEYS = frozenset(
+    key for binding in APP if binding.action in _LEADS_ELSEWHERE for key in binding.key.split(",")
+) | {"tab", "shift+tab"}
 # Screen actions that put the cursor in a text field: `u` (username), `/` (search box).
 EAGER_SCREEN_ACTIONS = frozenset({"edit_username", "focus_search"})
+
+# The search results and the Outbox, as k9s and htop users expect; the table's own
+# PgUp/PgDn page and ↑↓ move (listed in help below).
+TABLE = (
+    Binding("g,home", "first_row", "First", show=False, tooltip="First row of the table"),
+    Binding("G,end", "last_row", "Last", show=False, tooltip="Last row of the table (search: of those loaded)"),
+)
+TABLE_PAGING = Binding("pageup,pagedown", "page", "Page", tooltip="A page up or down in the table")
 
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",
@@ -46,7 +65,8 @@ SEARCH = (
     Binding("ctrl+n", "app.new_customer", "New", tooltip="Add a customer"),
     Binding("ctrl+s", "app.open_settings", "Settings", tooltip="Settings"),
     Binding("ctrl+o", "app.open_outbox", "Outbox", tooltip="All emails"),
-    Binding("ctrl+q", "app.quit", "Quit", tooltip="Close the console"),
+    # Priority like the app's own ctrl+q, which would otherwise take its place and hide it here.
+    Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="Close the console"),
     Binding("ctrl+f,slash", "focus_search", "Search", show=False, tooltip="Cursor to the search box"),
     Binding("down", "focus_results", "Results", show=False, tooltip="From the search box to the results"),
     Binding("escape", "clear_search", "Clear", show=False, tooltip="Empty the search box"),
@@ -78,7 +98,10 @@ PORTAL = (
             tooltip="Delete the username (and password), after a question"),
 )
 
-EMAILS = (Binding("r", "retry", "Retry", id="email-retry", tooltip="Send the highlighted failed email again"),)
+# The Emails section's table shows r in the footer only while a failed email is highlighted
+# (tui/widgets/emails_section.py); the dashboard's copy, hidden, lets r work from the tabs too.
+EMAILS_TABLE = (Binding("r", "retry", "Retry", id="email-retry", tooltip="Send the highlighted failed email again"),)
+EMAILS = (Binding("r", "retry", "Retry", id="email-retry", show=False, tooltip=EMAILS_TABLE[0].tooltip),)
 
 CONFIRM = (
     Binding("y", "confirm", "Yes", tooltip="Yes, do it"),
@@ -101,8 +124,11 @@ SETTINGS = (
 
 OUTBOX = (
     Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+    # Offered only while a failed email is highlighted (OutboxScreen.check_action).
     Binding("r", "retry", "Retry failed", tooltip="Send the highlighted failed email again, with a fresh link"),
     Binding("f", "next_filter", "Filter", tooltip="Next status filter: all, queued, sending, sent, failed"),
+    Binding("S", "next_sort", "Sort", tooltip="Sort by the next column; a click on a column's title sorts "
+                                              "by it, a second click reverses"),
 )
 
 PALETTE = Binding("ctrl+p", "command_palette", "Commands",
@@ -114,6 +140,7 @@ HELP = (
     KeyGroup("Customer search", SEARCH[:1] + SEARCH[5:] + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted customer's dashboard"),
         Binding("tab", "focus_next", "Next", tooltip="Search box, state filter, results"))),
+    KeyGroup("Tables (search results, Outbox)", TABLE + (TABLE_PAGING,)),
     KeyGroup("Customer Dashboard", DASHBOARD),
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
     KeyGroup("Emails", EMAILS),
@@ -131,7 +158,8 @@ HELP = (
 
 def key_text(binding: Binding) -> str:
     """Every key of a binding, as a person reads it: ctrl+f, /."""
-    names = {"slash": "/", "question_mark": "?", "escape": "esc", "down": "↓"}
+    names = {"slash": "/", "question_mark": "?", "escape": "esc", "down": "↓", "pageup": "PgUp",
+             "pagedown": "PgDn", "home": "Home", "end": "End"}
     return ", ".join(names.get(key.strip(), key.strip()) for key in binding.key.split(","))
 
 

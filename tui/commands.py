@@ -40,9 +40,18 @@ class PortalCommands(Provider):
                 yield (f"Change the portal username of {name}", screen.portal_edit_username,
                        "PORTAL: type the new username, then Update")
             for binding in bindings.DASHBOARD[1:]:
-                yield (f"Show {binding.description}", partial(screen.run_action, binding.action),
-                       f"key {bindings.key_text(binding)}")
+                label = (f"Show {binding.description}" if binding.action.startswith("show_tab")
+                         else f"{binding.description} {name}")
+                yield label, partial(screen.run_action, binding.action), f"key {bindings.key_text(binding)}"
             yield "Back to customer search", partial(screen.run_action, "back"), "key esc"
+        from tui.screens.outbox import OutboxScreen
+
+        if isinstance(screen, OutboxScreen):
+            # The Outbox's own keys; Retry only when the highlighted email can be sent again.
+            for binding in bindings.OUTBOX:
+                if screen.check_action(binding.action, ()):
+                    yield (f"Outbox: {binding.description}", partial(screen.run_action, binding.action),
+                           f"key {bindings.key_text(binding)}: {bindings.help_text(binding)}")
 
     async def discover(self) -> Hits:
         """Every command, before anything is typed."""

@@ -17,7 +17,7 @@ from textual import events
 from textual.app import App
 from textual.dom import NoScreen
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 # Keys are held at most this long: a screen that never focuses anything gets them anyway.
 HOLD_SECONDS = 0.5
@@ -49,14 +49,17 @@ class TypeAheadApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._hold(event) or await self._eager(event.key):
+            if self._hold(event) or await self._eager(event):
                 return
         await super().on_event(event)
 
-    async def _eager(self, key: str) -> bool:
+    async def _eager(self, event: events.Key) -> bool:
         """Run the screen's or app's binding of an eager key now; priority bindings come first."""
-        eager_key = key in self.EAGER_KEYS
-        if not eager_key and (not self.EAGER_SCREEN_ACTIONS or isinstance(self.focused, Input)):
+        key = event.key
+        in_field = isinstance(self.focused, (Input, TextArea))
+        # `/` and `?` lead elsewhere like ctrl+f and f1, but in a text field they are characters.
+        eager_key = key in self.EAGER_KEYS and not (in_field and event.is_printable)
+        if not eager_key and (not self.EAGER_SCREEN_ACTIONS or in_field):
             return False
         if eager_key and await self._check_bindings(key, priority=True):
             return True
@@ -75,9 +78,9 @@ class TypeAheadApp(App[None]):
 
     def _runs_ahead(self, action: str, namespace: object, eager_key: bool) -> bool:
         if namespace is self.screen:
-            if eager_key:
-                return action.startswith("app.")
-            return action.split("(")[0] in self.EAGER_SCREEN_ACTIONS
+            # The screen's own cursor moves run ahead whichever key they are bound to
+            # (`/` is both the app's open_search and the search screen's focus_search).
+            return (eager_key and action.startswith("app.")) or action.split("(")[0] in self.EAGER_SCREEN_ACTIONS
         return eager_key
 
     def _hold(self, key: events.Key) -> bool:
@@ -116,5 +119,5 @@ class TypeAheadApp(App[None]):
                 self._held_keys = keys[index:]
                 self._arm_release()
                 return
-            if not await self._eager(key.key):
+            if not await self._eager(key):
                 await super().on_event(key)

@@ -5,7 +5,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Label
 
-from tests.tui.conftest import SIZES, count, open_customer, settle
+from tests.tui.conftest import AGENT, SIZES, count, open_customer, settle
 from tui import bindings
 from tui.commands import PortalCommands
 from tui.screens.dashboard import DashboardScreen
@@ -133,3 +133,148 @@ class TestFooter:
             await pilot.press("down", "enter")
             await settle(pilot)
             assert isinstance(app.screen, NewCustomerScreen)
+
+    async def test_footer_offers_retry_for_a_failed_email_only(self, console_app) -> None:
+        """On the Emails section, r shows in the footer while a failed email is highlighted, not a queued one."""
+        from store import portal
+        from store.models import OutboxEmail
+
+        queued = portal.send_portal_email("C000002", actor=AGENT)
+        OutboxEmail.update(status="failed", attempts=5, last_error="550 mailbox unavailable").where(
+            OutboxEmail.id == queued.outbox_id).execute()
+        portal.send_portal_email("C000002", actor=AGENT)
+        app = console_app(**STILL)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press("e", "tab")
+            await settle(pilot)
+            # Newest first: the queued email, then the failed one.
+            assert "Retry" not in footer(app)
+            await pilot.press("down")
+            await settle(pilot)
+            assert "Retry" in footer(app)
+            await pilot.press("up")
+            await settle(pilot)
+            assert "Retry" not in footer(app)
+
+
+def footer(app) -> set[str]:
+    """What the footer offers now."""
+    return {key.description for key in app.screen.query("FooterKey")}
+
+
+async def new_customer_typed(pilot) -> None:
+    """The New customer form open with a name typed into it."""
+    await settle(pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot)
+    await pilot.press(*"Half Typed")
+    await settle(pilot)
+
+
+class TestQuit:
+    async def test_ctrl_q_quits_at_once_when_nothing_is_unsaved(self, console_app) -> None:
+        """On a dashboard with nothing open or running, ctrl+q closes the console without a question."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.return_code == 0
+
+    async def test_ctrl_q_asks_while_a_form_is_open_and_no_keeps_it(self, console_app) -> None:
+        """With the New customer form open, ctrl+q asks; n goes back to the form with what was typed."""
+        from tui.app import QuitModal
+        from tui.screens.new_customer import NewCustomerScreen
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await new_customer_typed(pilot)
+            await pilot.press("ctrl+q")
+            await settle(pilot)
+            assert isinstance(app.screen, QuitModal)
+            assert "New customer form is open" in app.screen.message
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, NewCustomerScreen) and app.return_code is None
+            assert app.screen.query_one("#field-name").value == "Half Typed"
+            await pilot.press("ctrl+q")
+            await settle(pilot)
+            await pilot.press("y")
+            await pilot.pause()
+            assert app.return_code == 0
+
+    async def test_ctrl_q_twice_quits(self, console_app) -> None:
+        """The question itself: ctrl+q again means yes."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await new_customer_typed(pilot)
+            await pilot.press("ctrl+q")
+            await settle(pilot)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.return_code == 0
+
+    async def test_ctrl_q_asks_when_a_setting_is_edited_and_not_saved(self, console_app) -> None:
+        """An edited setting not yet saved: ctrl+q names it and asks."""
+        from textual.widgets import Input
+
+        from tui.app import QuitModal
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            app.screen.query_one("#portal_url", Input).value = "https://portal.example/new"
+            await settle(pilot)
+            await pilot.press("ctrl+q")
+            await settle(pilot)
+            assert isinstance(app.screen, QuitModal)
+            assert "Portal URL" in app.screen.message
+
+    async def test_ctrl_q_asks_while_an_action_runs(self, console_app) -> None:
+        """A PORTAL action still running: ctrl+q asks; once it is done, ctrl+q quits at once."""
+        import threading
+
+        from tui.app import QuitModal
+
+        app = console_app(**STILL)
+        release = threading.Event()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.run_worker(lambda: release.wait(10), thread=True, group="portal-action")
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert isinstance(app.screen, QuitModal)
+            assert "still running" in app.screen.message
+            await pilot.press("n")
+            release.set()
+            await settle(pilot)
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            assert app.return_code == 0
+
+    async def test_the_palette_quit_asks_too(self, console_app) -> None:
+        """Quit from the command palette takes the same path as ctrl+q."""
+        from tui.app import QuitModal
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await new_customer_typed(pilot)
+            await app.run_action("quit")
+            await settle(pilot)
+            assert isinstance(app.screen, QuitModal)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestQuitSnapshots:
+    def test_quit_asks_while_a_form_is_open(self, snap_compare, console_app, size) -> None:
+        """ctrl+q with the New customer form half filled: the question says what would be lost."""
+
+        async def run(pilot) -> None:
+            await new_customer_typed(pilot)
+            await pilot.press("ctrl+q")
+            await settle(pilot)
+
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=run)

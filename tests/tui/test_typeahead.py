@@ -93,3 +93,70 @@ class TestTypeAhead:
             burst(app, "slash", *"grace")
             await settle(pilot)
             assert app.screen.query_one("#search-input", Input).value == "grace"
+
+    async def test_a_burst_after_slash_on_a_dashboard_searches_for_it(self, console_app) -> None:
+        """/ and a name in one burst on a dashboard: back to search with the name in the box, as ctrl+f does."""
+        from tui.screens.search import SearchScreen
+
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            burst(app, "slash", *"hedy")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
+            assert app.screen.query_one("#search-input", Input).value == "hedy"
+
+    async def test_slash_typed_in_a_text_field_is_a_character(self, console_app) -> None:
+        """The twin: with the cursor in the username field, / and ? are typed, never actions."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.press("u")
+            burst(app, *"a/b?c")
+            await settle(pilot)
+            assert app.screen.query_one("#username-input", Input).value == "a/b?c"
+
+    def test_every_key_that_opens_a_screen_is_eager(self) -> None:
+        """ctrl+f and /, f1 and ?, ctrl+n, ctrl+s, ctrl+o: whichever twin is typed, what follows lands there."""
+        from tui import bindings
+
+        leading = [b for b in bindings.APP if b.action in {"open_search", "help", "new_customer",
+                                                          "open_settings", "open_outbox"}]
+        assert {key for b in leading for key in b.key.split(",")} <= bindings.EAGER_KEYS
+        assert {"slash", "question_mark"} <= bindings.EAGER_KEYS
+
+
+class TestLettersAreNotGlobal:
+    async def test_a_name_typed_on_a_dashboard_opens_no_form(self, console_app) -> None:
+        """'anna' typed on a dashboard with no field focused: no New customer form, nothing quits."""
+        from tui.screens.dashboard import DashboardScreen
+
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press(*"anna")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            assert app.is_running
+
+    async def test_letters_in_the_results_open_nothing_and_do_not_quit(self, console_app) -> None:
+        """n, s, o and q with the cursor in the search results: no screen opens, the console stays."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("down")
+            await settle(pilot)
+            for key in "nsoq":
+                await pilot.press(key)
+                await settle(pilot)
+                assert len(app.screen_stack) == 1 and app.is_running, key
+
+    async def test_a_burst_after_ctrl_n_from_a_dashboard_fills_the_name(self, console_app) -> None:
+        """The control twin still opens the form from anywhere, and the name typed with it lands in it."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            burst(app, "ctrl+n", *"Quick Typist")
+            await settle(pilot)
+            assert isinstance(app.screen, NewCustomerScreen)
+            assert app.screen.query_one("#field-name", Input).value == "Quick Typist"

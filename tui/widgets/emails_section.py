@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Label, Static
 from store import outbox
 from store.errors import PortalError
 from store.values import EmailKind, OutboxEmail, OutboxStatus
+from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, ShowError, Toast
 
@@ -28,6 +29,9 @@ def when(moment: datetime | None) -> str:
 
 class EmailsSection(Vertical):
     """Queued, sent and failed emails of one customer; r queues a failed one again."""
+
+    # While the table has the cursor the footer shows r for a failed email only (check_action).
+    BINDINGS = list(bindings.EMAILS_TABLE)
 
     emails: reactive[tuple[OutboxEmail, ...] | None] = reactive(None, init=False)
 
@@ -70,6 +74,9 @@ class EmailsSection(Vertical):
     def _show_detail(self) -> None:
         """The highlighted email in full: the table cuts long errors and address lists."""
         email = self.selected
+        # Retry is offered while a failed email is highlighted, and only then.
+        if self.is_attached:
+            self.screen.refresh_bindings()
         detail = self.query_one("#email-detail", Static)
         if email is None:
             detail.update("")
@@ -85,6 +92,20 @@ class EmailsSection(Vertical):
         detail.update("; ".join(parts))
 
     @property
+    def can_retry(self) -> bool:
+        """True when the highlighted email may be sent again (the store's rule)."""
+        email = self.selected if self.is_mounted else None
+        return email is not None and email.can_retry
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry":
+            return self.can_retry
+        return True
+
+    def action_retry(self) -> None:
+        self.retry_selected()
+
+    @property
     def selected(self) -> OutboxEmail | None:
         """The email under the cursor."""
         emails = self.emails or ()
@@ -96,7 +117,7 @@ class EmailsSection(Vertical):
         email = self.selected
         if email is None:
             self.post_message(Toast("There is no email to send again.", severity="warning"))
-        elif email.status is not OutboxStatus.failed:
+        elif not email.can_retry:
             self.post_message(Toast(f"Email {email.id} is {email.status.value}; only a failed email "
                                     "can be sent again.", severity="warning"))
         else:
