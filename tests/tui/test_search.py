@@ -8,6 +8,7 @@ from store.customers import find_customers
 from store.values import PortalState
 from tests.tui.conftest import SIZES, settle
 from tui.screens.dashboard import DashboardScreen
+from tui.screens.search import SearchScreen
 
 
 def results(app) -> DataTable:
@@ -102,8 +103,9 @@ class TestSearchPilot:
             assert app.screen.query_one("#search-input").value == "snoq"
             assert app.is_running and len(app.screen_stack) == 1
 
-    async def test_letter_shortcut_works_from_the_results(self, console_app) -> None:
-        """With the cursor in the results, n opens the new customer form."""
+    async def test_letters_in_the_results_are_not_shortcuts(self, console_app) -> None:
+        """With the cursor in the results, n opens nothing (a typist's name must not open forms);
+        ctrl+n does."""
         from tui.screens.new_customer import NewCustomerScreen
 
         app = console_app()
@@ -111,7 +113,91 @@ class TestSearchPilot:
             await settle(pilot)
             await pilot.press("down", "n")
             await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
+            await pilot.press("ctrl+n")
+            await settle(pilot)
             assert isinstance(app.screen, NewCustomerScreen)
+
+
+class TestBackToSearch:
+    @pytest.mark.parametrize("key", ["ctrl+f", "slash"])
+    async def test_typing_after_going_back_replaces_the_last_search(self, console_app, key) -> None:
+        """From a dashboard, ctrl+f (or /) then a name: the name replaces the old search, and finds its customer."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press(*"lovelace", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            await pilot.press(key, *"grace")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen)
+            assert app.screen.query_one("#search-input").value == "grace"
+            assert [str(k.value) for k in results(app).rows] == ["C000002"]
+            assert "No customer matches" not in status(app)
+
+    async def test_typing_after_esc_back_replaces_the_last_search(self, console_app) -> None:
+        """Esc from the dashboard back to the search box: the old search is selected, typing replaces it."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press(*"lovelace", "enter")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.press(*"grace")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input").value == "grace"
+
+    async def test_ctrl_f_in_the_box_selects_the_search_and_home_keeps_it(self, console_app) -> None:
+        """The twin: the selected search is kept when the cursor moves; only typing replaces it."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press(*"grace", "down")
+            await settle(pilot)
+            await pilot.press("slash", "end", *" hopper")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input").value == "grace hopper"
+
+
+class TestTableKeys:
+    async def test_g_and_capital_g_jump_to_the_first_and_last_row(self, console_app) -> None:
+        """g / G and Home / End in the results, as in k9s or htop; the last row loads the next page."""
+        app = console_app(page_size=20)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "G")
+            await settle(pilot)
+            table = results(app)
+            assert table.row_count == 40 and table.cursor_row == 19
+            await pilot.press("g")
+            assert table.cursor_row == 0
+            await pilot.press("end")
+            await settle(pilot)
+            assert table.cursor_row == 39
+            await pilot.press("home")
+            assert table.cursor_row == 0
+
+    async def test_page_down_and_up_move_a_page(self, console_app) -> None:
+        """PgDn moves the cursor by a screenful of rows, PgUp back."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "pagedown")
+            table = results(app)
+            assert table.cursor_row > 5
+            await pilot.press("pageup")
+            assert table.cursor_row == 0
+
+    async def test_home_and_g_in_the_search_box_are_the_boxs(self, console_app) -> None:
+        """The twin: in the search box g is a letter and Home moves the text cursor."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press(*"race", "home", "g")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input").value == "grace"
 
 
 class TestSearchPaging:

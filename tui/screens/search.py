@@ -48,6 +48,20 @@ def column_widths(total: int) -> tuple[int, int, int, int, int]:
     return reference, name, company, rest - name - company, state
 
 
+class RowTable(DataTable):
+    """A table of rows as k9s and htop users expect it: g or Home to the first row, G or End
+    to the last (DataTable's own Home and End only scroll sideways), PgUp and PgDn a page."""
+
+    BINDINGS = list(bindings.TABLE)
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0, animate=False)
+
+    def action_last_row(self) -> None:
+        # On the search screen, reaching the last loaded row loads the next page.
+        self.move_cursor(row=self.row_count - 1, animate=False)
+
+
 class SearchScreen(Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
 
@@ -71,7 +85,7 @@ class SearchScreen(Screen[None]):
                         id="search-input", select_on_focus=False)
             yield Select(STATE_OPTIONS, value="all", allow_blank=False, id="state-filter", compact=True)
         yield Label("Searching…", id="search-status")
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,8 +94,11 @@ class SearchScreen(Screen[None]):
         self._start_search()
 
     def focus_search(self) -> None:
-        """Put the cursor in the search box (now, so keys typed right after `/` land in it)."""
-        self.set_focus(self.query_one("#search-input", Input))
+        """Put the cursor in the search box (now, so keys typed right after `/` land in it),
+        with the last search selected: what is typed next replaces it, Home or End keep it."""
+        search = self.query_one("#search-input", Input)
+        self.set_focus(search)
+        search.select_all()
 
     def action_focus_search(self) -> None:
         self.focus_search()
@@ -201,8 +218,14 @@ class SearchScreen(Screen[None]):
     # --- events -------------------------------------------------------------
 
     def on_screen_resume(self) -> None:
+        if not self.is_mounted:
+            return
+        search = self.query_one("#search-input", Input)
+        if self.focused is search:
+            # Back in the box: the next search is typed over the last one.
+            search.select_all()
         # Back from a dashboard: states may have changed there, read them again.
-        if self.is_mounted and self._generation:
+        if self._generation:
             table = self.query_one("#results", DataTable)
             keep = self._rows[table.cursor_row].reference if self._rows else None
             self._start_search(keep=keep)
