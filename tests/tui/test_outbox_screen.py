@@ -47,6 +47,11 @@ async def select_email(pilot: Pilot, outbox_id: int) -> None:
     assert pilot.app.screen.selected_email().id == outbox_id
 
 
+def footer(app) -> set[str]:
+    """What the footer offers now."""
+    return {key.description for key in app.screen.query("FooterKey")}
+
+
 def rows(screen: OutboxScreen) -> list[tuple[str, str]]:
     """The table's (id, status) pairs, as shown."""
     table = screen.query_one(DataTable)
@@ -74,17 +79,25 @@ class TestOutboxSnapshots:
         assert snap_compare(console_app(), terminal_size=size, run_before=run_before)
 
     @pytest.mark.parametrize("size", SIZES)
-    def test_retry_of_a_sent_email_is_refused_with_the_reason(self, snap_compare, console_app, emails, size) -> None:
-        """Only a failed email can be sent again; the error modal says why."""
+    def test_a_sent_email_offers_no_retry(self, snap_compare, console_app, emails, size) -> None:
+        """Only a failed email can be sent again: with a sent one highlighted the footer has no r."""
 
         async def run_before(pilot: Pilot) -> None:
             await open_outbox(pilot)
             await select_email(pilot, emails["sent"])
-            await pilot.press("r")
+
+        assert snap_compare(console_app(), terminal_size=size, run_before=run_before)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_sorted_by_status(self, snap_compare, console_app, emails, size) -> None:
+        """S sorts by the next column (Status after the newest-first ID); the count line says so."""
+
+        async def run_before(pilot: Pilot) -> None:
+            await open_outbox(pilot)
+            await pilot.press("S")
             await settle(pilot)
 
         assert snap_compare(console_app(), terminal_size=size, run_before=run_before)
-        assert get_email(emails["sent"]).status is OutboxStatus.sent
 
 
 class TestRetry:
@@ -107,29 +120,50 @@ class TestRetry:
             assert (str(failed), "queued") in rows(screen)
             assert any(f"Email {failed} queued again" in n.message for n in app._notifications)
 
-    async def test_retry_of_a_sent_email_changes_nothing(self, console_app, emails) -> None:
-        """The refusal is the service layer's: the row, its link and its attempts stay as they were."""
+    async def test_retry_is_offered_for_a_failed_email_only(self, console_app, emails) -> None:
+        """The footer shows r while a failed email is highlighted, and not for a sent one; r on a
+        sent one changes nothing."""
         sent = emails["sent"]
         before = OutboxRow.get_by_id(sent)
-        app = console_app()
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            await select_email(pilot, emails["failed"])
+            await settle(pilot)
+            assert "Retry failed" in footer(app)
+            await select_email(pilot, sent)
+            await settle(pilot)
+            assert "Retry failed" not in footer(app)
+            await pilot.press("r")
+            await settle(pilot)
+            assert app.screen is screen
+            after = OutboxRow.get_by_id(sent)
+            assert (after.status, after.attempts, after.link_id) == ("sent", before.attempts, before.link_id)
+
+    async def test_a_retry_overtaken_meanwhile_is_refused_by_the_service_layer(self, console_app, emails) -> None:
+        """The screen offers r from what it last read; if the email was sent again elsewhere since,
+        the service layer refuses and the error modal says why."""
+        failed = emails["failed"]
+        app = console_app(poll_seconds=60.0)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_outbox(pilot)
-            await select_email(pilot, sent)
+            await select_email(pilot, failed)
+            OutboxRow.update(status="sent", attempts=1).where(OutboxRow.id == failed).execute()
             await pilot.press("r")
             await settle(pilot)
             assert isinstance(app.screen, ErrorModal)
             assert "only a failed email can be sent again" in app.screen.error.message
-            after = OutboxRow.get_by_id(sent)
-            assert (after.status, after.attempts, after.link_id) == ("sent", before.attempts, before.link_id)
+            assert OutboxRow.get_by_id(failed).status == "sent"
 
-    async def test_retry_in_an_empty_outbox_says_there_is_nothing(self, console_app) -> None:
-        """`r` with no rows explains itself instead of doing nothing."""
+    async def test_an_empty_outbox_offers_no_retry(self, console_app) -> None:
+        """No rows: no r in the footer, and r does nothing."""
         app = console_app()
         async with app.run_test(size=(80, 24)) as pilot:
-            await open_outbox(pilot)
+            screen = await open_outbox(pilot)
+            assert "Retry failed" not in footer(app)
             await pilot.press("r")
             await settle(pilot)
-            assert any("no email to retry" in n.message for n in app._notifications)
+            assert app.screen is screen and not app._notifications
 
 
 class TestListing:
@@ -222,4 +256,106 @@ class TestDatabaseGone:
                 db.database.initialize(working)
             await pilot.pause(0.4)
             await settle(pilot)
-            assert str(screen.query_one("#outbox-count", Static).render()) == "5 emails"
+            assert str(screen.query_one("#outbox-count", Static).render()) == "5 emails, newest first"
+
+
+class TestKeys:
+    async def test_the_table_keeps_the_cursor_after_an_empty_filter(self, console_app, emails) -> None:
+        """f through a status with no email and on: the table has the cursor again, so ↓ and Enter work."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            OutboxRow.update(status="sent").where(OutboxRow.status == "sending").execute()
+            await pilot.press("f", "f")
+            await settle(pilot)
+            assert str(screen.query_one("#status-filter", Select).value) == "Sending"
+            assert not screen.query_one(DataTable).display
+            await pilot.press("f")
+            await settle(pilot)
+            assert str(screen.query_one("#status-filter", Select).value) == "Sent"
+            assert app.focused is screen.query_one(DataTable)
+            await pilot.press("down")
+            second = screen.selected_email()
+            assert second is not None and second.status is OutboxStatus.sent
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            assert app.screen.reference == second.customer_reference
+
+    async def test_esc_on_a_dashboard_opened_from_the_outbox_comes_back_to_it(self, console_app, emails) -> None:
+        """Enter on an email opens its customer above the Outbox; Esc returns to the same Outbox and row."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            await select_email(pilot, emails["failed"])
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.selected_email().id == emails["failed"]
+            assert app.focused is screen.query_one(DataTable)
+
+    async def test_ctrl_o_on_that_dashboard_goes_back_to_the_same_outbox(self, console_app, emails) -> None:
+        """No second Outbox piles up: ctrl+o from a dashboard opened from the Outbox returns to it."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            await pilot.press("ctrl+o")
+            await settle(pilot)
+            assert app.screen is screen and len(app.screen_stack) == 2
+            await pilot.press("escape")
+            await settle(pilot)
+            assert len(app.screen_stack) == 1
+
+    async def test_g_and_capital_g_jump_to_the_first_and_last_email(self, console_app, emails) -> None:
+        """G / End to the last row, g / Home to the first."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            table = screen.query_one(DataTable)
+            await pilot.press("G")
+            assert table.cursor_row == 4
+            await pilot.press("g")
+            assert table.cursor_row == 0
+            await pilot.press("end")
+            assert table.cursor_row == 4
+            await pilot.press("home")
+            assert table.cursor_row == 0
+
+    async def test_s_cycles_the_sort_column(self, console_app, emails) -> None:
+        """S: by status (A to Z), then by created time, ... and round to newest first."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            newest_first = rows(screen)
+            assert [int(i) for i, _ in newest_first] == sorted((int(i) for i, _ in newest_first), reverse=True)
+            await pilot.press("S")
+            statuses = [status for _, status in rows(screen)]
+            assert statuses == sorted(statuses)
+            assert "by Status" in str(screen.query_one("#outbox-count", Static).render())
+            await pilot.press(*["S"] * 7)
+            assert rows(screen) == newest_first
+
+    async def test_a_click_on_a_column_title_sorts_and_a_second_reverses(self, console_app, emails) -> None:
+        """With the mouse: the Status title sorts A to Z, a second click Z to A."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_outbox(pilot)
+            table = screen.query_one(DataTable)
+            # The Status title: past the ID column, on the header line.
+            x = next(iter(table.columns.values())).get_render_width(table) + 2
+
+            def statuses() -> list[str]:
+                return [status for _, status in rows(screen)]
+
+            await pilot.click("#outbox-table", offset=(x, 0))
+            await settle(pilot)
+            assert statuses() == sorted(statuses())
+            await pilot.click("#outbox-table", offset=(x, 0))
+            await settle(pilot)
+            assert statuses() == sorted(statuses(), reverse=True)
+            assert "by Status ↓" in str(screen.query_one("#outbox-count", Static).render())

@@ -2,6 +2,8 @@
 every couple of seconds so the mailer's progress shows; a failed one can be sent again."""
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -15,7 +17,7 @@ from store.outbox import list_outbox, retry_email
 from store.values import OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
-from tui.messages import OpenCustomer
+from tui.screens.search import RowTable
 
 # The newest emails shown; older ones stay reachable with `portal-console outbox list`.
 LIMIT = 500
@@ -31,6 +33,21 @@ COLUMNS = (
     ("ID", "id"), ("Status", "status"), ("Created (UTC)", "created"), ("Customer", "customer"),
     ("Kind", "kind"), ("To", "to"), ("Tries", "attempts"), ("Last error / refused", "error"),
 )
+COLUMNS_BY_KEY = tuple((key, label) for label, key in COLUMNS)
+# What each column sorts by (what it shows), and whether it sorts largest first the first
+# time it is chosen: numbers and times newest or most first, words A to Z.
+SORT_KEYS: dict[str, tuple[Callable[[OutboxEmail], Any], bool]] = {
+    "id": (lambda email: email.id, True),
+    "status": (lambda email: email.status.value, False),
+    "created": (lambda email: email.created_at, True),
+    "customer": (lambda email: f"{email.customer_reference} {email.customer_name}".casefold(), False),
+    "kind": (lambda email: email.kind.type_name, False),
+    "to": (lambda email: ", ".join(email.to).casefold(), False),
+    "attempts": (lambda email: email.attempts, True),
+    "error": (lambda email: problem_text(email).casefold(), False),
+}
+# The order the outbox is read in: newest first.
+DEFAULT_SORT = ("id", True)
 # Colour helps, but the status word carries the meaning, so NO_COLOR loses nothing.
 STATUS_STYLES = {
     OutboxStatus.queued: "bold",
@@ -66,7 +83,7 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
 
 
 class OutboxScreen(Screen[None]):
-    """All queued, sending, sent and failed emails; `r` sends a failed one again."""
+    """All queued, sending, sent and failed emails; `r` sends a failed one again, `S` sorts."""
 
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "DataTable"
@@ -82,6 +99,8 @@ class OutboxScreen(Screen[None]):
         self._loaded_filter: OutboxStatus | None = None
         # A timer tick while a read is still running skips, rather than piling up threads.
         self._reading = False
+        # The column the rows are sorted by, and whether largest first.
+        self.sort: tuple[str, bool] = DEFAULT_SORT
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -90,7 +109,7 @@ class OutboxScreen(Screen[None]):
             yield Select([(name, name) for name, _ in FILTERS], id="status-filter",
                          value="All", allow_blank=False, compact=True)
             yield Static("", id="outbox-count", markup=False)
-        table: DataTable[Text] = DataTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = RowTable(id="outbox-table", cursor_type="row", zebra_stripes=True)
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         yield table
@@ -140,27 +159,52 @@ class OutboxScreen(Screen[None]):
         self._reading = False
         if status is not self.status_filter:
             return  # the filter changed while this was read; its own read follows
-        count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
-        self.query_one("#outbox-count", Static).update(
-            count + (f" (the newest {LIMIT})" if len(emails) == LIMIT else ""))
         if emails == self._shown and status is self._loaded_filter:
+            self._show_count()
             return  # nothing changed: keep the cursor and scroll exactly where they are
+        self._shown, self._loaded_filter = emails, status
+        self._fill_table()
+
+    def _show_count(self) -> None:
+        emails = self._shown or ()
+        count = f"{len(emails)} email{'s' if len(emails) != 1 else ''}"
+        if len(emails) == LIMIT:
+            count += f" (the newest {LIMIT})"
+        column, largest_first = self.sort
+        if self.sort == DEFAULT_SORT:
+            count += ", newest first"
+        else:
+            count += f", by {dict(COLUMNS_BY_KEY)[column]} {'↓' if largest_first else '↑'}"
+        self.query_one("#outbox-count", Static).update(count)
+
+    def _fill_table(self) -> None:
+        """Show the emails read last in the chosen order; the cursor stays on its email."""
+        emails = self._shown or ()
+        status = self._loaded_filter
         table = self.query_one(DataTable)
         selected = self.selected_email()
-        self._shown, self._loaded_filter = emails, status
         self.emails = {email.id: email for email in emails}
+        column, largest_first = self.sort
+        sort_key, _ = SORT_KEYS[column]
         table.clear()
-        for email in emails:
+        # Stable: equal values keep the outbox's newest-first order.
+        for email in sorted(emails, key=sort_key, reverse=largest_first):
             table.add_row(*row_cells(email), key=str(email.id))
         if selected is not None and selected.id in self.emails:
             table.move_cursor(row=table.get_row_index(str(selected.id)), animate=False)
         empty = not emails
         table.display = not empty
+        if not empty and self.focused is None and self.is_current:
+            # A filter that matched nothing hid the table, and focus went with it: without
+            # this, ↓ and Enter would do nothing once the rows are back.
+            self.set_focus(table)
         empty_text = ("The outbox is empty: no email has been queued yet." if status is None
                       else f"No {status.value} emails.")
         self.query_one("#outbox-empty", Static).update(empty_text)
         self.query_one("#outbox-empty").display = empty
+        self._show_count()
         self._show_detail()
+        self.refresh_bindings()
 
     # --- the selected email ---------------------------------------------------------
 
@@ -175,6 +219,13 @@ class OutboxScreen(Screen[None]):
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail()
+        # Retry is offered for a failed email only.
+        self.refresh_bindings()
+
+    def on_screen_resume(self) -> None:
+        table = self.query_one(DataTable)
+        if self.focused is None and table.display:
+            self.set_focus(table)
 
     def _show_detail(self) -> None:
         """The selected email in full under the table: the columns are cut short at 80 wide."""
@@ -190,12 +241,19 @@ class OutboxScreen(Screen[None]):
         if problem:
             lines.append(f"Problem: {problem}")
         keys = "Enter opens the customer"
-        if email.status is OutboxStatus.failed:
+        if email.can_retry:
             keys += "; r sends the email again with a fresh link"
         lines.append(keys + ".")
         detail.update("\n".join(lines))
 
     # --- actions --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Retry only while a failed email is highlighted: the footer offers what can be done."""
+        if action == "retry":
+            email = self.selected_email() if self.is_mounted else None
+            return email is not None and email.can_retry
+        return True
 
     @on(Select.Changed, "#status-filter")
     def _filter_changed(self) -> None:
@@ -207,13 +265,30 @@ class OutboxScreen(Screen[None]):
         names = [name for name, _ in FILTERS]
         select.value = names[(names.index(str(select.value)) + 1) % len(names)]
 
+    def action_next_sort(self) -> None:
+        """Sort by the next column, in that column's natural order."""
+        keys = [key for _, key in COLUMNS]
+        column = keys[(keys.index(self.sort[0]) + 1) % len(keys)]
+        self.sort = (column, SORT_KEYS[column][1])
+        self._fill_table()
+
+    @on(DataTable.HeaderSelected)
+    def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        """A click on a column's title sorts by it; a second click reverses the order."""
+        event.stop()
+        column = str(event.column_key.value)
+        largest_first = SORT_KEYS[column][1]
+        if self.sort[0] == column:
+            largest_first = not self.sort[1]
+        self.sort = (column, largest_first)
+        self._fill_table()
+
     def action_retry(self) -> None:
-        """Send the selected email again; the service layer says why when it can't be."""
+        """Send the selected email again; the service layer says why when it no longer can be
+        (someone else retried it, or a newer email overtook it)."""
         email = self.selected_email()
-        if email is None:
-            self.notify("There is no email to retry here.", severity="warning")
-            return
-        self._retry(email.id)
+        if email is not None:
+            self._retry(email.id)
 
     @work(thread=True, group="outbox-retry")
     def _retry(self, outbox_id: int) -> None:
@@ -228,15 +303,16 @@ class OutboxScreen(Screen[None]):
         self.app.call_from_thread(self.refresh_outbox)
 
     @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    async def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_open_customer()
+        await self.action_open_customer()
 
-    def action_open_customer(self) -> None:
-        """Open the selected email's customer on the Customer Dashboard."""
+    async def action_open_customer(self) -> None:
+        """Open the selected email's customer on the Customer Dashboard, above the Outbox:
+        Esc on the dashboard comes back here."""
         email = self.selected_email()
         if email is not None:
-            self.post_message(OpenCustomer(email.customer_reference))
+            await self.app.open_customer(email.customer_reference, over=self)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         """Back to the screen the Outbox was opened from."""
