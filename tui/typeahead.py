@@ -6,6 +6,12 @@ the key that opened it (a fast typist after ctrl+n, or keystrokes that arrive
 together over a slow SSH link) would be dropped. The app holds such keys until the
 new screen has focused its first widget (each screen names it in AUTO_FOCUS), then
 handles them in order.
+
+The same holds inside a text field: Textual runs a field's own editing keys (ctrl+u,
+backspace, the arrows, Enter) as bindings only once the key has bubbled back up to the
+app, after the letters typed behind it were already inserted. So `ctrl+u zelda.one` in one
+burst cleared the name it had just received. The app queues such a key on the field
+itself, behind the letters before it and ahead of those after it.
 """
 from __future__ import annotations
 
@@ -49,9 +55,20 @@ class TypeAheadApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._hold(event) or await self._eager(event):
+            if self._hold(event) or await self._eager(event) or self._in_field_order(event):
                 return
         await super().on_event(event)
+
+    def _in_field_order(self, event: events.Key) -> bool:
+        """Queue a text field's own editing key on the field, in order with the letters."""
+        field = self.focused
+        if not isinstance(field, Input) or event.is_printable:
+            return False
+        bindings = field._bindings.key_to_bindings.get(event.key)
+        if not bindings:
+            return False
+        field.call_later(self.run_action, bindings[0].action, field)
+        return True
 
     async def _eager(self, event: events.Key) -> bool:
         """Run the screen's or app's binding of an eager key now; priority bindings come first."""
@@ -119,5 +136,5 @@ class TypeAheadApp(App[None]):
                 self._held_keys = keys[index:]
                 self._arm_release()
                 return
-            if not await self._eager(key):
+            if not (await self._eager(key) or self._in_field_order(key)):
                 await super().on_event(key)

@@ -7,7 +7,7 @@ from textual.widgets import Input
 
 from tui.screens.new_customer import NewCustomerScreen
 
-from .conftest import count, open_customer, settle
+from .conftest import count, login_of, open_customer, settle
 
 # What the terminal would send for each character typed.
 _KEY_NAMES = {" ": "space", "@": "at", ".": "full_stop", ";": "semicolon"}
@@ -160,3 +160,33 @@ class TestLettersAreNotGlobal:
             await settle(pilot)
             assert isinstance(app.screen, NewCustomerScreen)
             assert app.screen.query_one("#field-name", Input).value == "Quick Typist"
+
+
+class TestEditingKeysInOrder:
+    async def test_ctrl_u_then_a_name_in_one_burst_keeps_the_name(self, console_app) -> None:
+        """u, ctrl+u and a new username typed in one go: the field holds the new name, not nothing
+        (Textual ran ctrl+u after the letters behind it, clearing what was just typed)."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            burst(app, "u", "ctrl+u", *"zelda.one")
+            await settle(pilot)
+            assert app.screen.query_one("#username-input", Input).value == "zelda.one"
+
+    async def test_backspace_and_arrows_land_where_they_were_typed(self, console_app) -> None:
+        """A typo mended at speed: 'abx', backspace, 'c', ←, 'Z' reads 'abZc'."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            burst(app, "ctrl+f", *"abx", "backspace", "c", "left", "Z")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == "abZc"
+
+    async def test_enter_typed_right_after_a_username_updates_with_all_of_it(self, console_app) -> None:
+        """u, ctrl+u, a name and Enter in one burst save the whole name."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            burst(app, "u", "ctrl+u", *"alan.t", "enter")
+            await settle(pilot)
+        assert login_of("C000003")[0] == "alan.t"
