@@ -82,6 +82,14 @@ DASHBOARD = (
             tooltip="Show this customer's activity log"),
     Binding("c", "edit_customer", "Edit customer", id="edit-customer",
             tooltip="Edit the customer's name, company and Primary Email Address"),
+    Binding("y", "copy", "Copy", id="copy", show=False,
+            tooltip="Copy the reference, the portal username or an address to the clipboard (works over SSH)"),
+)
+
+COPY = (
+    Binding("escape", "cancel", "Close", tooltip="Close without copying"),
+    *(Binding(str(number), f"pick({number - 1})", str(number), show=False,
+              tooltip="Copy the value with this number") for number in range(1, 10)),
 )
 
 EDIT_CUSTOMER = (
@@ -145,6 +153,7 @@ HELP = (
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
     KeyGroup("Emails", EMAILS),
     KeyGroup("Edit customer", EDIT_CUSTOMER),
+    KeyGroup("Copy", COPY[:2] + (Binding("enter", "select", "Copy", tooltip="Copy the highlighted value"),)),
     KeyGroup("New customer", NEW_CUSTOMER + (
         Binding("enter", "next", "Next", tooltip="Next field; in the last one, save"),)),
     KeyGroup("Settings", SETTINGS + (

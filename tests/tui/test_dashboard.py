@@ -183,3 +183,31 @@ class TestDashboardRefresh:
                 await asyncio.sleep(0.05)
             assert app.screen.sub_title == "Alan Turing · C000003"
             assert app.is_running
+
+
+class TestCopy:
+    async def test_y_copies_the_chosen_identifier_to_the_clipboard(self, console_app) -> None:
+        """y, then the number: the reference, the username or one address goes to the clipboard."""
+        from tui.widgets.copy_modal import CopyModal
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000002")
+            await pilot.press("y")
+            await settle(pilot)
+            assert isinstance(app.screen, CopyModal)
+            assert [label for label, _ in app.screen.choices] == ["Reference", "Portal username", "Address", "Address"]
+            await pilot.press("1")
+            await settle(pilot)
+            assert app.clipboard == "C000002" and isinstance(app.screen, DashboardScreen)
+            await pilot.press("y", "down", "down", "down", "enter")
+            await settle(pilot)
+            assert app.clipboard == "billing@compiler.example"
+            await pilot.press("y", "escape")
+            await settle(pilot)
+            assert app.clipboard == "billing@compiler.example" and isinstance(app.screen, DashboardScreen)
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_the_copy_choices_list_every_identifier(self, snap_compare, console_app, size) -> None:
+        """The customer's reference, username and each address, numbered."""
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000002", "y"))

@@ -23,6 +23,7 @@ from tui.calls import call
 from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, PollFinished, ShowError, Snapshot
 from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.activity_section import ActivitySection
+from tui.widgets.copy_modal import CopyModal
 from tui.widgets.emails_section import EmailsSection
 from tui.widgets.portal_panel import PortalPanel
 
@@ -220,6 +221,23 @@ class DashboardScreen(Screen[None]):
 
     def action_retry(self) -> None:
         self.query_one(EmailsSection).retry_selected()
+
+    def action_copy(self) -> None:
+        """Ask which identifier to copy; Textual writes it through the terminal (OSC 52)."""
+        detail = self._detail
+        if detail is None:
+            return
+        choices = [("Reference", detail.reference)]
+        if detail.portal.username:
+            choices.append(("Portal username", detail.portal.username))
+        choices += [("Address", address) for address in detail.addresses]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.app.copy_to_clipboard(value)
+                self.app.notify(f"Copied {value}", title="Clipboard")
+
+        self.app.push_screen(CopyModal(choices), chosen)
 
     def action_edit_customer(self) -> None:
         """Open the form for name, company and Primary Email Address, based on what is shown."""
