@@ -55,6 +55,19 @@ def is_postgres() -> bool:
     return isinstance(database.obj, PostgresqlDatabase)
 
 
+def describe_database() -> str:
+    """Which database the store uses, for people: the SQLite file's name, or the PostgreSQL
+    database and server (never the user or password of the URL)."""
+    obj = database.obj
+    if isinstance(obj, SqliteDatabase):
+        return f"SQLite {Path(obj.database).name}"
+    params = getattr(obj, "connect_params", {}) or {}
+    server = params.get("host") or "local socket"
+    if params.get("port"):
+        server += f":{params['port']}"
+    return f"PostgreSQL {obj.database} on {server}"
+
+
 def close() -> None:
     if database.obj is not None and not database.is_closed():
         database.close()

@@ -38,7 +38,7 @@ class PortalConsoleApp(TypeAheadApp):
     TITLE = "Portal Console"
     # The home screen's CSS is the app's: Textual loads a Screen's CSS_PATH on push,
     # and the default screen is never pushed.
-    CSS_PATH = ["app.tcss", "screens/search.tcss"]
+    CSS_PATH = ["app.tcss", "widgets/status_line.tcss", "screens/search.tcss"]
     BINDINGS = list(bindings.APP)
     EAGER_KEYS = bindings.EAGER_KEYS
     EAGER_SCREEN_ACTIONS = bindings.EAGER_SCREEN_ACTIONS

@@ -26,6 +26,7 @@ from tui.widgets.activity_section import ActivitySection
 from tui.widgets.copy_modal import CopyModal
 from tui.widgets.emails_section import EmailsSection
 from tui.widgets.portal_panel import PortalPanel
+from tui.widgets.status_line import StatusLine
 
 EMAILS_SHOWN = 100
 EVENTS_SHOWN = 200
@@ -87,6 +88,7 @@ class DashboardScreen(Screen[None]):
                 yield EmailsSection(agent=self.app.agent, id="emails-section")
             with TabPane("Activity", id="activity"):
                 yield ActivitySection(id="activity-section")
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:

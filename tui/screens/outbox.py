@@ -18,6 +18,7 @@ from store.values import OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
 from tui.screens.search import RowTable
+from tui.widgets.status_line import StatusLine
 
 # The newest emails shown; older ones stay reachable with `portal-console outbox list`.
 LIMIT = 500
@@ -115,6 +116,7 @@ class OutboxScreen(Screen[None]):
         yield table
         yield Static("", id="outbox-empty", markup=False)
         yield Static("", id="outbox-detail", markup=False)
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:

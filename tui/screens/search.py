@@ -17,6 +17,7 @@ from store.values import CustomerSummary, PortalState
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
+from tui.widgets.status_line import StatusLine
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("All portal states", "all"),
@@ -86,6 +87,7 @@ class SearchScreen(Screen[None]):
             yield Select(STATE_OPTIONS, value="all", allow_blank=False, id="state-filter", compact=True)
         yield Label("Searching…", id="search-status")
         yield RowTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -17,6 +17,7 @@ from store.values import AccountSettings, EmailKind
 from tui import bindings
 from tui.calls import call
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.status_line import StatusLine
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class SettingsScreen(Screen[None]):
                 yield Select(LINK_USES, id="link_use", allow_blank=False, compact=True)
             yield Static("Use submit if mail filters open links first.",
                          classes="setting-hint", id="hint-link_use")
+        yield StatusLine()
         yield Footer()
 
     def on_mount(self) -> None:
