@@ -104,5 +104,11 @@ class InvalidSetting(InvalidInput):
     title = "Invalid setting"
 
 
+class UnexpectedError(PortalError):
+    """A failure no rule foresaw (a bug): said with a reference to the log, never as a traceback."""
+
+    title = "Unexpected error"
+
+
 class OutboxEmailNotFound(PortalError):
     title = "No such email"

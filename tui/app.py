@@ -3,23 +3,27 @@ panel, and the way back to both from anywhere (keys, footer, command palette).""
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App
 from textual.screen import ModalScreen, Screen
 
-from store.errors import PortalError
+from store.errors import PortalError, UnexpectedError
 from tui import bindings
 from tui.commands import PortalCommands
-from tui.messages import OpenCustomer, ShowError, Toast
+from tui.messages import OpenCustomer, ShowError, Toast, WorkerFailed
 from tui.typeahead import TypeAheadApp
+from tui.workers import ReportsWorkerErrors
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.error_modal import ErrorModal
 
 if TYPE_CHECKING:
     from mailer.background import BackgroundMailer
     from store.config import Config
+
+log = logging.getLogger("console")
 
 # Seconds after start-up that the background mailer starts.
 MAILER_START_DELAY = 0.5
@@ -32,7 +36,7 @@ WRITING_GROUPS = frozenset({"portal-action", "new-customer", "email-retry", "out
                             "edit-customer"})
 
 
-class PortalConsoleApp(TypeAheadApp):
+class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
     """Portal Console: billing support agents manage customers' Self-Service Portal access."""
 
     TITLE = "Portal Console"
@@ -71,7 +75,8 @@ class PortalConsoleApp(TypeAheadApp):
 
     def _start_mailer(self) -> None:
         if self.mailer is not None:
-            self.run_worker(self.mailer.start, thread=True, name="mailer-start", group="mailer")
+            self.run_worker(self.mailer.start, thread=True, name="mailer-start", group="mailer",
+                            exit_on_error=False)
 
     def on_unmount(self) -> None:
         # Claims the mailer holds go back to the queue, so no email waits for the lease.
@@ -87,6 +92,18 @@ class PortalConsoleApp(TypeAheadApp):
     @on(ShowError)
     def _on_show_error(self, message: ShowError) -> None:
         self.show_error(message.error)
+
+    @on(WorkerFailed)
+    def _on_worker_failed(self, message: WorkerFailed) -> None:
+        """A worker raised what no service function promises (a bug, not a refusal): the agent
+        keeps the console and gets a reference; the traceback goes to PORTAL_LOG_FILE."""
+        reference = secrets.token_hex(4)
+        error = message.error
+        log.error("unexpected error %s in %s", reference, message.worker_name,
+                  exc_info=(type(error), error, error.__traceback__))
+        self.show_error(UnexpectedError(
+            f"The console met an error it did not expect, and stopped that action. Nothing else was "
+            f"changed. Tell support the reference {reference}: the details are in the console's log."))
 
     @on(Toast)
     def _on_toast(self, message: Toast) -> None:
@@ -243,17 +260,18 @@ def _form_name(screen: Screen) -> str:
 
 def run_console(config: Config) -> None:
     """Open the console for the configured agent (the store is already initialised)."""
+    # The log file takes the mailer's warnings and the tracebacks of unexpected errors.
+    _log_to_file(config)
     mailer = None
     if config.mailer_in_console:
         from mailer.background import BackgroundMailer
 
-        _log_to_file(config)
         mailer = BackgroundMailer(config)
     PortalConsoleApp(agent=config.agent, mailer=mailer).run()
 
 
 def _log_to_file(config: Config) -> None:
-    """Send warnings (the mailer's, mostly) to PORTAL_LOG_FILE: the screen is the console's."""
+    """Send warnings and errors (the mailer's, unexpected ones) to PORTAL_LOG_FILE: the screen is the console's."""
     root = logging.getLogger()
     try:
         config.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -131,3 +131,12 @@ class CustomerEdited(Message):
     def __init__(self, update: CustomerUpdate) -> None:
         super().__init__()
         self.update = update
+
+
+class WorkerFailed(Message):
+    """A worker raised an error no service function promises: the app shows and logs it."""
+
+    def __init__(self, worker_name: str, error: BaseException) -> None:
+        super().__init__()
+        self.worker_name = worker_name
+        self.error = error

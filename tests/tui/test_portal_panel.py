@@ -394,3 +394,33 @@ class TestTwoConsoles:
             await settle(pilot)
             assert not isinstance(app.screen, ErrorModal)
             assert login_of("C000001")[0] == "ada.mine"
+
+
+class TestUnexpectedErrors:
+    async def test_a_service_function_that_raises_leaves_the_console_running(self, console_app, monkeypatch,
+                                                                            tmp_path, caplog) -> None:
+        """A bug in a service call (not a refusal): the one error modal with a reference, the
+        traceback in the log under that reference, the console still up, Update usable again."""
+        import logging
+        import re
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("a bug in the service layer")
+
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            monkeypatch.setattr(portal, "set_username", broken)
+            with caplog.at_level(logging.ERROR, logger="console"):
+                await update_to(pilot, "alan.t")
+            assert app.is_running
+            assert isinstance(app.screen, ErrorModal) and app.screen.error.title == "Unexpected error"
+            reference = re.search(r"reference ([0-9a-f]{8})", app.screen.error.message).group(1)
+            [record] = [r for r in caplog.records if reference in r.getMessage()]
+            assert record.exc_info[0] is RuntimeError
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not panel(app).busy and not app.screen.query_one("#update-button", Button).disabled
+            monkeypatch.undo()
+            await update_to(pilot, "alan.t")
+        assert login_of("C000003")[0] == "alan.t"

@@ -27,6 +27,7 @@ from tui.widgets.copy_modal import CopyModal
 from tui.widgets.emails_section import EmailsSection
 from tui.widgets.portal_panel import PortalPanel
 from tui.widgets.status_line import StatusLine
+from tui.workers import ReportsWorkerErrors
 
 EMAILS_SHOWN = 100
 EVENTS_SHOWN = 200
@@ -47,7 +48,7 @@ def read_snapshot(reference: str) -> Snapshot:
     )
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(ReportsWorkerErrors, Screen[None]):
     """One customer: details, PORTAL, Emails, Activity."""
 
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from store.customers import get_customer, update_customer
 from store.errors import PortalError, StaleEdit
@@ -21,6 +22,7 @@ from store.values import CustomerDetail, CustomerUpdate, details_changed_since
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerEdited, CustomerRead, FormRefused
+from tui.workers import ReportsWorkerErrors
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (
@@ -30,7 +32,7 @@ FIELDS = (
 )
 
 
-class EditCustomerScreen(ModalScreen[CustomerUpdate | None]):
+class EditCustomerScreen(ReportsWorkerErrors, ModalScreen[CustomerUpdate | None]):
     """Edit one customer's details; dismisses with what the save did, or None when cancelled."""
 
     AUTO_FOCUS = "#field-primary_email"
@@ -143,6 +145,13 @@ class EditCustomerScreen(ModalScreen[CustomerUpdate | None]):
             self.post_message(FormRefused(error))
         else:
             self.post_message(CustomerEdited(update))
+
+    @on(Worker.StateChanged)
+    def _save_broke(self, event: Worker.StateChanged) -> None:
+        # An unexpected error (the app shows it): Save works again, what was typed stays.
+        if event.worker.group == "edit-customer" and event.state is WorkerState.ERROR:
+            self._saving = False
+            self.query_one("#save-button", Button).disabled = False
 
     @on(FormRefused)
     def _refused(self, message: FormRefused) -> None:

@@ -11,12 +11,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
+from textual.worker import Worker, WorkerState
 
 from store.customers import add_customer
 from store.errors import PortalError
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerAdded, FormRefused
+from tui.workers import ReportsWorkerErrors
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (
@@ -27,7 +29,7 @@ FIELDS = (
 )
 
 
-class NewCustomerScreen(ModalScreen[str | None]):
+class NewCustomerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
     """Add a customer; dismisses with the new reference, or None when cancelled."""
 
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
@@ -89,7 +91,7 @@ class NewCustomerScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    @work(thread=True, exclusive=True, group="new-customer")
+    @work(thread=True, exclusive=True, group="new-customer", exit_on_error=False)
     def _add(self, values: dict[str, str], agent: str) -> None:
         try:
             new = call(add_customer, name=values["name"], company=values["company"],
@@ -103,6 +105,13 @@ class NewCustomerScreen(ModalScreen[str | None]):
             self.post_message(FormRefused(error))
         else:
             self.post_message(CustomerAdded(new.reference, text))
+
+    @on(Worker.StateChanged)
+    def _save_broke(self, event: Worker.StateChanged) -> None:
+        # An unexpected error (the app shows it): Save works again, what was typed stays.
+        if event.worker.group == "new-customer" and event.state is WorkerState.ERROR:
+            self._saving = False
+            self.query_one("#save-button", Button).disabled = False
 
     @on(FormRefused)
     def _refused(self, message: FormRefused) -> None:

@@ -19,6 +19,7 @@ from tui import bindings
 from tui.calls import call
 from tui.screens.search import RowTable
 from tui.widgets.status_line import StatusLine
+from tui.workers import ReportsWorkerErrors
 
 # The newest emails shown; older ones stay reachable with `portal-console outbox list`.
 LIMIT = 500
@@ -83,7 +84,7 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
     )
 
 
-class OutboxScreen(Screen[None]):
+class OutboxScreen(ReportsWorkerErrors, Screen[None]):
     """All queued, sending, sent and failed emails; `r` sends a failed one again, `S` sorts."""
 
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
@@ -143,7 +144,7 @@ class OutboxScreen(Screen[None]):
         self._reading = True
         self._load(self.status_filter)
 
-    @work(thread=True, exclusive=True, group="outbox-load")
+    @work(thread=True, exclusive=True, group="outbox-load", exit_on_error=False)
     def _load(self, status: OutboxStatus | None) -> None:
         try:
             emails = call(list_outbox, status=status, limit=LIMIT)
@@ -292,7 +293,7 @@ class OutboxScreen(Screen[None]):
         if email is not None:
             self._retry(email.id)
 
-    @work(thread=True, group="outbox-retry")
+    @work(thread=True, group="outbox-retry", exit_on_error=False)
     def _retry(self, outbox_id: int) -> None:
         try:
             email = call(retry_email, outbox_id, actor=self.app.agent)

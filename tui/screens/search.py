@@ -18,6 +18,7 @@ from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
 from tui.widgets.status_line import StatusLine
+from tui.workers import ReportsWorkerErrors
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("All portal states", "all"),
@@ -63,7 +64,7 @@ class RowTable(DataTable):
         self.move_cursor(row=self.row_count - 1, animate=False)
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(ReportsWorkerErrors, Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
 
     BINDINGS = list(bindings.SEARCH)
@@ -137,7 +138,7 @@ class SearchScreen(Screen[None]):
             self._query(self._generation, self.search_text, self.state_filter, len(self._rows),
                         self.app.page_size, 0.0)
 
-    @work(thread=True, exclusive=True, group="search")
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int,
                delay: float) -> None:
         """One page of results; a newer query cancels this one before it reaches the database."""

@@ -18,6 +18,7 @@ from tui import bindings
 from tui.calls import call
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.status_line import StatusLine
+from tui.workers import ReportsWorkerErrors
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class SettingField(Vertical):
             hint.update(self.spec.help)
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(ReportsWorkerErrors, Screen[None]):
     """The account's settings, saved one at a time; what is saved and what is only typed is shown."""
 
     CSS_PATH = "settings.tcss"
@@ -185,7 +186,7 @@ class SettingsScreen(Screen[None]):
 
     # --- reading and writing, off the event loop ------------------------------
 
-    @work(thread=True, exclusive=True, group="settings-load")
+    @work(thread=True, exclusive=True, group="settings-load", exit_on_error=False)
     def load_settings(self) -> None:
         """Read the saved settings and show them."""
         try:
@@ -200,7 +201,7 @@ class SettingsScreen(Screen[None]):
             self._reading = True
             self._read_again(self._changes)
 
-    @work(thread=True, group="settings-poll")
+    @work(thread=True, group="settings-poll", exit_on_error=False)
     def _read_again(self, changes: int) -> None:
         """Read the settings in the background; a failure waits for the next tick."""
         try:
@@ -215,7 +216,7 @@ class SettingsScreen(Screen[None]):
         self._pending += 1
         self._save(key, text)
 
-    @work(thread=True, group="settings-save")
+    @work(thread=True, group="settings-save", exit_on_error=False)
     def _save(self, key: str, text: str) -> None:
         try:
             settings = call(update_setting, key, text, actor=self.app.agent)

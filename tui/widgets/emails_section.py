@@ -15,6 +15,7 @@ from store.values import EmailKind, OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, ShowError, Toast
+from tui.workers import ReportsWorkerErrors
 
 
 # The table's short names of the two email types.
@@ -27,7 +28,7 @@ def when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else ""
 
 
-class EmailsSection(Vertical):
+class EmailsSection(ReportsWorkerErrors, Vertical):
     """Queued, sent and failed emails of one customer; r queues a failed one again."""
 
     # While the table has the cursor the footer shows r for a failed email only (check_action).
@@ -123,7 +124,7 @@ class EmailsSection(Vertical):
         else:
             self._retry(email.id)
 
-    @work(thread=True, exclusive=True, group="email-retry")
+    @work(thread=True, exclusive=True, group="email-retry", exit_on_error=False)
     def _retry(self, outbox_id: int) -> None:
         try:
             email = call(outbox.retry_email, outbox_id, actor=self.agent)

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from store import portal
 from store.errors import PortalError, StaleEdit
@@ -21,9 +22,10 @@ from store.values import PortalView
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError, Toast
 from tui.widgets.confirm import ConfirmModal
+from tui.workers import ReportsWorkerErrors
 
 
-class PortalPanel(Vertical):
+class PortalPanel(ReportsWorkerErrors, Vertical):
     """Username, state and the one email action of one customer."""
 
     BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False)]
@@ -203,7 +205,7 @@ class PortalPanel(Vertical):
 
     # --- workers: blocking calls off the event loop ---------------------------
 
-    @work(thread=True, exclusive=True, group="portal-action")
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _set_username(self, reference: str, username: str, version: int) -> None:
         try:
             view = call(portal.set_username, reference, username, expected_version=version, actor=self.agent)
@@ -213,7 +215,7 @@ class PortalPanel(Vertical):
             self.post_message(ActionFinished("update", view=view,
                                              toast=f"Username set to {view.username}: {view.state_text}."))
 
-    @work(thread=True, exclusive=True, group="portal-action")
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _delete(self, reference: str, version: int) -> None:
         try:
             view = call(portal.delete_username, reference, expected_version=version, actor=self.agent)
@@ -224,7 +226,7 @@ class PortalPanel(Vertical):
                 "delete", view=view, toast=f"Username deleted: {view.state_text}; the action is now "
                 f"{view.email_action_label}."))
 
-    @work(thread=True, exclusive=True, group="portal-action")
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _send(self, reference: str, version: int) -> None:
         try:
             queued = call(portal.send_portal_email, reference, expected_version=version, actor=self.agent)
@@ -233,6 +235,12 @@ class PortalPanel(Vertical):
         else:
             self.post_message(ActionFinished(
                 "send", toast=f"{queued.kind.type_name} email queued to {', '.join(queued.to)}."))
+
+    @on(Worker.StateChanged)
+    def _action_broke(self, event: Worker.StateChanged) -> None:
+        # An unexpected error (the app shows it): the buttons must not stay waiting for it.
+        if event.worker.group == "portal-action" and event.state is WorkerState.ERROR:
+            self.busy = False
 
     @on(ActionFinished)
     def _finished(self, message: ActionFinished) -> None:

@@ -13,11 +13,12 @@ from textual.widgets import Static
 from store.errors import PortalError
 from store.status import ConsoleStatus, console_status
 from tui.calls import call
+from tui.workers import ReportsWorkerErrors
 
 STATUS_SECONDS = 5.0
 
 
-class StatusLine(Static):
+class StatusLine(ReportsWorkerErrors, Static):
     """One line of figures about the console and its database."""
 
     class Read(Message):
