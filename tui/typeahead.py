@@ -21,12 +21,17 @@ from textual.timer import Timer
 
 from textual import events
 from textual.app import App
+from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 # Keys are held at most this long: a screen that never focuses anything gets them anyway.
 HOLD_SECONDS = 0.5
+# A text field's own editing keys and their actions: those Input declares itself, not the
+# scrolling keys it inherits (↓ in the search box belongs to the screen: it moves to the results).
+_FIELD_KEYS = {key.strip(): binding.action for binding in Input.BINDINGS if isinstance(binding, Binding)
+               for key in binding.key.split(",")}
 
 
 class TypeAheadApp(App[None]):
@@ -55,19 +60,21 @@ class TypeAheadApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
-            if self._hold(event) or await self._eager(event) or self._in_field_order(event):
+            if self._hold(event) or await self._eager(event) or await self._in_field_order(event):
                 return
         await super().on_event(event)
 
-    def _in_field_order(self, event: events.Key) -> bool:
+    async def _in_field_order(self, event: events.Key) -> bool:
         """Queue a text field's own editing key on the field, in order with the letters."""
         field = self.focused
         if not isinstance(field, Input) or event.is_printable:
             return False
-        bindings = field._bindings.key_to_bindings.get(event.key)
-        if not bindings:
-            return False
-        field.call_later(self.run_action, bindings[0].action, field)
+        action = _FIELD_KEYS.get(event.key)
+        if action is None:
+            return False  # not an editing key (↓, PgDn, ...): the screen's binding takes it as before
+        if await self._check_bindings(event.key, priority=True):
+            return True  # a priority key (the app's) comes first, as in Textual's own order
+        field.call_later(self.run_action, action, field)
         return True
 
     async def _eager(self, event: events.Key) -> bool:
@@ -136,5 +143,5 @@ class TypeAheadApp(App[None]):
                 self._held_keys = keys[index:]
                 self._arm_release()
                 return
-            if not (await self._eager(key) or self._in_field_order(key)):
+            if not (await self._eager(key) or await self._in_field_order(key)):
                 await super().on_event(key)
