@@ -60,14 +60,3 @@ def list_activity(reference: str | None, *, limit: int = 200) -> tuple[ActivityE
         )
         for e in query.objects()
     )
-
-
-def latest_activity_id(reference: str) -> int:
-    """The newest event id of a customer: cheap to poll, changes with every change or email."""
-    row = (
-        ActivityEvent.select(ActivityEvent.id)
-        .where(ActivityEvent.customer.in_(_of_customer(reference)))
-        .order_by(ActivityEvent.id.desc())
-        .first()
-    )
-    return row.id if row else 0

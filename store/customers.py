@@ -156,11 +156,6 @@ def get_customer(reference: str) -> CustomerDetail:
     )
 
 
-def customer_version(reference: str) -> int:
-    """The customer's current version: cheap to poll for changes made elsewhere."""
-    return customer_row(reference).version
-
-
 def _search_query(text: str, state: PortalState | None) -> ModelSelect:
     query = Customer.select(Customer, PortalLogin).join(PortalLogin, JOIN.LEFT_OUTER)
     for term in (text or "").split()[:8]:
