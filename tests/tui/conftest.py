@@ -71,6 +71,15 @@ async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
     no_blink(pilot.app)
 
 
+async def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Let the console run in real time (its refresh timers fire) until ``condition()`` holds."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    assert condition()
+
+
 async def open_customer(pilot: Pilot, reference: str) -> None:
     """Open a customer's dashboard as Enter on a search result does, and wait for it to load."""
     await settle(pilot)

@@ -18,7 +18,7 @@ from store.customers import get_customer, update_customer
 from store.errors import LinkUnusable
 from store.portal import open_link, send_portal_email, set_username
 from store.values import LinkPurpose
-from tests.tui.conftest import AGENT, SIZES, open_customer, settle
+from tests.tui.conftest import AGENT, SIZES, open_customer, settle, wait_for
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.error_modal import ErrorModal
@@ -42,15 +42,6 @@ async def edit(pilot, reference: str, **values: str) -> None:
     await settle(pilot)
     for name, value in values.items():
         field(pilot.app, name).value = value
-
-
-async def wait_for(condition, seconds: float = 10.0) -> None:
-    """Let the console run in real time (its refresh timers fire) until ``condition()`` holds."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    assert condition()
 
 
 def link_token(outbox_id: int) -> str:

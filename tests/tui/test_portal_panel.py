@@ -17,7 +17,7 @@ from store import portal
 from store.activity import list_activity
 from store.settings import update_setting
 from store.values import PortalState
-from tests.tui.conftest import AGENT, SIZES, count, login_of, open_customer, settle
+from tests.tui.conftest import AGENT, SIZES, count, login_of, open_customer, settle, wait_for
 from tui.messages import CustomerChanged
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.error_modal import ErrorModal
@@ -335,15 +335,6 @@ def login_of_pg(reference: str) -> str | None:
         "SELECT l.username FROM portal_login l JOIN customer c ON c.id = l.customer_id WHERE c.reference = %s",
         (reference,)).fetchone()
     return row[0] if row else None
-
-
-async def wait_for(condition, seconds: float = 10.0) -> None:
-    """Let the consoles run (real time: their refresh timers fire) until ``condition()`` holds."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    assert condition()
 
 
 class TestTwoConsoles:

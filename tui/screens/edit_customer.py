@@ -12,9 +12,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
-from textual.worker import Worker, WorkerState
 
 from store.customers import get_customer, update_customer
 from store.errors import PortalError, StaleEdit
@@ -22,7 +20,7 @@ from store.values import CustomerDetail, CustomerUpdate, details_changed_since
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerEdited, CustomerRead, FormRefused
-from tui.workers import ReportsWorkerErrors
+from tui.screens.customer_form import CustomerForm
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (
@@ -32,19 +30,20 @@ FIELDS = (
 )
 
 
-class EditCustomerScreen(ReportsWorkerErrors, ModalScreen[CustomerUpdate | None]):
+class EditCustomerScreen(CustomerForm[CustomerUpdate | None]):
     """Edit one customer's details; dismisses with what the save did, or None when cancelled."""
 
     AUTO_FOCUS = "#field-primary_email"
 
     CSS_PATH = "edit_customer.tcss"
     BINDINGS = list(bindings.EDIT_CUSTOMER)
+    FIELDS = FIELDS
+    SAVE_GROUP = "edit-customer"
 
     def __init__(self, detail: CustomerDetail) -> None:
         super().__init__()
         # The details the agent's edit is based on (see the module docstring).
         self.base = detail
-        self._saving = False
         # Set after a refused stale Save: the next read replaces what the fields hold.
         self._reset_fields = False
 
@@ -71,16 +70,6 @@ class EditCustomerScreen(ReportsWorkerErrors, ModalScreen[CustomerUpdate | None]
         for field, _, _ in FIELDS:
             self.query_one(f"#changed-{field}", Static).display = False
         self.set_interval(self.app.poll_seconds, self._check)
-
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#field-{field}", Input).value
-
-    def show_error(self, field: str, message: str | None) -> None:
-        """Say (or clear, with None) what is wrong under one field."""
-        label = self.query_one(f"#error-{field}", Label)
-        label.update(message or "")
-        label.set_class(message is not None, "-shown")
-        self.query_one(f"#field-{field}", Input).set_class(message is not None, "-invalid")
 
     # --- changes made elsewhere while the form is open ------------------------
 
@@ -112,30 +101,9 @@ class EditCustomerScreen(ReportsWorkerErrors, ModalScreen[CustomerUpdate | None]
 
     # --- saving -----------------------------------------------------------------
 
-    @on(Input.Changed)
-    def _edited(self, event: Input.Changed) -> None:
-        if event.input.id and event.input.id.startswith("field-"):
-            self.show_error(event.input.id.removeprefix("field-"), None)
-
-    @on(Input.Submitted)
-    def _next_or_save(self, event: Input.Submitted) -> None:
-        if event.input.id == f"field-{FIELDS[-1][0]}":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    @on(Button.Pressed, "#save-button")
     def action_save(self) -> None:
-        if self._saving:
-            return
-        self._saving = True
-        self.query_one("#save-button", Button).disabled = True
-        self._save(self.base.reference, self.base.version,
-                   {field: self._value(field) for field, _, _ in FIELDS}, self.app.agent)
-
-    @on(Button.Pressed, "#cancel-button")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.begin_save():
+            self._save(self.base.reference, self.base.version, self.values(), self.app.agent)
 
     @work(thread=True, exclusive=True, group="edit-customer", exit_on_error=False)
     def _save(self, reference: str, version: int, values: dict[str, str], agent: str) -> None:
@@ -146,22 +114,11 @@ class EditCustomerScreen(ReportsWorkerErrors, ModalScreen[CustomerUpdate | None]
         else:
             self.post_message(CustomerEdited(update))
 
-    @on(Worker.StateChanged)
-    def _save_broke(self, event: Worker.StateChanged) -> None:
-        # An unexpected error (the app shows it): Save works again, what was typed stays.
-        if event.worker.group == "edit-customer" and event.state is WorkerState.ERROR:
-            self._saving = False
-            self.query_one("#save-button", Button).disabled = False
-
     @on(FormRefused)
     def _refused(self, message: FormRefused) -> None:
         message.stop()
-        self._saving = False
-        self.query_one("#save-button", Button).disabled = False
         error = message.error
-        if error.field in {field for field, _, _ in FIELDS}:
-            self.show_error(error.field, error.message)
-            self.query_one(f"#field-{error.field}", Input).focus()
+        if self.show_refusal(error):
             return
         if isinstance(error, StaleEdit):
             # The error modal says the screen now shows the current values: the form reads

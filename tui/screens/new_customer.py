@@ -9,16 +9,14 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
-from textual.worker import Worker, WorkerState
 
 from store.customers import add_customer
 from store.errors import PortalError
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerAdded, FormRefused
-from tui.workers import ReportsWorkerErrors
+from tui.screens.customer_form import CustomerForm
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (
@@ -29,7 +27,7 @@ FIELDS = (
 )
 
 
-class NewCustomerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
+class NewCustomerScreen(CustomerForm[str | None]):
     """Add a customer; dismisses with the new reference, or None when cancelled."""
 
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
@@ -37,10 +35,8 @@ class NewCustomerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
 
     CSS_PATH = "new_customer.tcss"
     BINDINGS = list(bindings.NEW_CUSTOMER)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._saving = False
+    FIELDS = FIELDS
+    SAVE_GROUP = "new-customer"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="new-customer-dialog"):
@@ -57,39 +53,9 @@ class NewCustomerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
                 yield Button("Save", id="save-button", variant="primary", compact=True)
                 yield Button("Cancel", id="cancel-button", compact=True)
 
-    def _value(self, field: str) -> str:
-        return self.query_one(f"#field-{field}", Input).value
-
-    def show_error(self, field: str, message: str | None) -> None:
-        """Say (or clear, with None) what is wrong under one field."""
-        label = self.query_one(f"#error-{field}", Label)
-        label.update(message or "")
-        label.set_class(message is not None, "-shown")
-        self.query_one(f"#field-{field}", Input).set_class(message is not None, "-invalid")
-
-    @on(Input.Changed)
-    def _edited(self, event: Input.Changed) -> None:
-        if event.input.id and event.input.id.startswith("field-"):
-            self.show_error(event.input.id.removeprefix("field-"), None)
-
-    @on(Input.Submitted)
-    def _next_or_save(self, event: Input.Submitted) -> None:
-        if event.input.id == f"field-{FIELDS[-1][0]}":
-            self.action_save()
-        else:
-            self.focus_next()
-
-    @on(Button.Pressed, "#save-button")
     def action_save(self) -> None:
-        if self._saving:
-            return
-        self._saving = True
-        self.query_one("#save-button", Button).disabled = True
-        self._add({field: self._value(field) for field, _, _ in FIELDS}, self.app.agent)
-
-    @on(Button.Pressed, "#cancel-button")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.begin_save():
+            self._add(self.values(), self.app.agent)
 
     @work(thread=True, exclusive=True, group="new-customer", exit_on_error=False)
     def _add(self, values: dict[str, str], agent: str) -> None:
@@ -106,24 +72,11 @@ class NewCustomerScreen(ReportsWorkerErrors, ModalScreen[str | None]):
         else:
             self.post_message(CustomerAdded(new.reference, text))
 
-    @on(Worker.StateChanged)
-    def _save_broke(self, event: Worker.StateChanged) -> None:
-        # An unexpected error (the app shows it): Save works again, what was typed stays.
-        if event.worker.group == "new-customer" and event.state is WorkerState.ERROR:
-            self._saving = False
-            self.query_one("#save-button", Button).disabled = False
-
     @on(FormRefused)
     def _refused(self, message: FormRefused) -> None:
         message.stop()
-        self._saving = False
-        self.query_one("#save-button", Button).disabled = False
-        error = message.error
-        if error.field in {field for field, _, _ in FIELDS}:
-            self.show_error(error.field, error.message)
-            self.query_one(f"#field-{error.field}", Input).focus()
-        else:
-            self.app.show_error(error)
+        if not self.show_refusal(message.error):
+            self.app.show_error(message.error)
 
     @on(CustomerAdded)
     def _saved(self, message: CustomerAdded) -> None:
