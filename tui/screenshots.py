@@ -55,6 +55,16 @@ def customer(reference: str, tab: str | None = None) -> Callable[[Pilot], Awaita
     return drive
 
 
+def customer_then(reference: str, *keys: str) -> Callable[[Pilot], Awaitable[None]]:
+    """Open a customer's dashboard, then press keys there."""
+
+    async def drive(pilot: Pilot) -> None:
+        await customer(reference)(pilot)
+        await press(*keys)(pilot)
+
+    return drive
+
+
 def press(*keys: str) -> Callable[[Pilot], Awaitable[None]]:
     """Press keys from the search screen, as the agent would, letting each one's work finish."""
 
@@ -86,6 +96,8 @@ SHOTS = (
          customer("C000002")),
     Shot("portal-active", "PORTAL, active: Send Reset Password Email; Delete removes the password too",
          customer("C000001")),
+    Shot("edit-customer", "Edit customer: name, company and Primary Email Address; a new address stops old links",
+         customer_then("C000005", "c")),
     Shot("settings", "Settings: Email Notifications, portal URL, link lifetimes, sender, link use",
          press("ctrl+s")),
     # Newest first: the third row is the failed email, so its error shows in full below the table.
