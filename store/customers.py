@@ -15,7 +15,9 @@ from .records import bump_version, customer_row, portal_view_of, state_of
 from .settings import get_settings
 from .models import Customer, PortalLogin
 from .usernames import username_key
-from .values import CustomerDetail, CustomerSummary, CustomerUpdate, NewCustomer, PortalState, SearchPage
+from .values import (
+    CustomerDetail, CustomerOrder, CustomerSummary, CustomerUpdate, NewCustomer, PortalState, SearchPage,
+)
 
 MAX_NAME = 200
 _REFERENCE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -184,10 +186,13 @@ def _summary(customer: Customer, login: PortalLogin | None) -> CustomerSummary:
     )
 
 
-def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0) -> SearchPage:
+def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0,
+                   order: CustomerOrder = CustomerOrder.name) -> SearchPage:
     """One page of customers matching every word of ``text`` in name, company,
     reference, Primary Email Address or portal username; never loads them all."""
-    query = _search_query(text, state).order_by(Customer.name, Customer.id).limit(limit + 1).offset(offset)
+    column = {CustomerOrder.name: Customer.name, CustomerOrder.reference: Customer.reference,
+              CustomerOrder.company: Customer.company}[order]
+    query = _search_query(text, state).order_by(column, Customer.id).limit(limit + 1).offset(offset)
     rows = list(query)
     customers = tuple(_summary(c, c.portallogin) for c in rows[:limit])
     return SearchPage(customers=customers, offset=offset, has_more=len(rows) > limit)

@@ -170,6 +170,14 @@ class CustomerSummary:
     state: PortalState
 
 
+class CustomerOrder(str, Enum):
+    """How search results are sorted (each breaks ties by the customer's id, so pages don't overlap)."""
+
+    name = "name"
+    reference = "reference"
+    company = "company"
+
+
 @dataclass(frozen=True)
 class SearchPage:
     customers: tuple[CustomerSummary, ...]

@@ -59,6 +59,8 @@ TABLE = (
 )
 TABLE_PAGING = Binding("pageup,pagedown", "page", "Page", tooltip="A page up or down in the table")
 
+ACTIVITY = (Binding("S", "next_sort", "Sort", tooltip="Sort the activity log: newest first, by who, by what"),)
+
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",
             tooltip="Next portal state filter: all, not set up, awaiting customer, active"),
@@ -70,6 +72,8 @@ SEARCH = (
     Binding("ctrl+f,slash", "focus_search", "Search", show=False, tooltip="Cursor to the search box"),
     Binding("down", "focus_results", "Results", show=False, tooltip="From the search box to the results"),
     Binding("escape", "clear_search", "Clear", show=False, tooltip="Empty the search box"),
+    Binding("S", "next_order", "Sort", show=False,
+            tooltip="In the results: sort by name, reference or company, in turn"),
 )
 
 DASHBOARD = (
@@ -148,10 +152,11 @@ HELP = (
     KeyGroup("Customer search", SEARCH[:1] + SEARCH[5:] + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted customer's dashboard"),
         Binding("tab", "focus_next", "Next", tooltip="Search box, state filter, results"))),
-    KeyGroup("Tables (search results, Outbox)", TABLE + (TABLE_PAGING,)),
+    KeyGroup("Tables (search results, Outbox, Emails, Activity)", TABLE + (TABLE_PAGING,)),
     KeyGroup("Customer Dashboard", DASHBOARD),
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
     KeyGroup("Emails", EMAILS),
+    KeyGroup("Activity", ACTIVITY),
     KeyGroup("Edit customer", EDIT_CUSTOMER),
     KeyGroup("Copy", COPY[:2] + (Binding("enter", "select", "Copy", tooltip="Copy the highlighted value"),)),
     KeyGroup("New customer", NEW_CUSTOMER + (

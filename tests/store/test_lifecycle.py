@@ -314,3 +314,19 @@ class TestImportedData:
         with pytest.raises(InvalidPrimaryEmail):
             add_customer(name="Imported", primary_email=field, actor=AGENT, strict_email=False)
         assert count("customer") == 0
+
+
+def test_search_results_sort_by_name_reference_or_company(store_db):
+    """The agent sorts the results by another column; every order pages without overlap."""
+    from store.customers import find_customers
+    from store.values import CustomerOrder
+
+    for name, company in (("Zoe Adams", "Acme"), ("Ann Young", "Zenith"), ("Max Moore", "Midway")):
+        add_customer(name=name, company=company, primary_email=f"{name.split()[0].lower()}@x.com", actor=AGENT)
+    by = {order: [c.name for c in find_customers("", order=order).customers] for order in CustomerOrder}
+    assert by[CustomerOrder.name] == ["Ann Young", "Max Moore", "Zoe Adams"]
+    assert by[CustomerOrder.company] == ["Zoe Adams", "Max Moore", "Ann Young"]
+    assert by[CustomerOrder.reference] == ["Zoe Adams", "Ann Young", "Max Moore"]
+    pages = [c.name for offset in (0, 1, 2)
+             for c in find_customers("", order=CustomerOrder.company, limit=1, offset=offset).customers]
+    assert pages == by[CustomerOrder.company]

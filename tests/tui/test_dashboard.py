@@ -211,3 +211,27 @@ class TestCopy:
     def test_the_copy_choices_list_every_identifier(self, snap_compare, console_app, size) -> None:
         """The customer's reference, username and each address, numbered."""
         assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000002", "y"))
+
+
+class TestActivityKeys:
+    async def test_s_sorts_the_activity_log_and_g_jumps_to_the_first_event(self, console_app) -> None:
+        """S: newest first, by who, by what; the detail line follows the row under the cursor."""
+        portal.set_username("C000003", "alan.t", expected_version=None, actor="zoe")
+        portal.send_portal_email("C000003", actor="bob")
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")
+            await pilot.press("a", "tab")
+            await settle(pilot)
+            section = app.screen.query_one("#activity-section")
+            table = section.query_one(DataTable)
+            assert table.has_focus
+            newest = [e.actor for e in section._shown]
+            await pilot.press("S")
+            assert [e.actor for e in section._shown] == sorted(newest, key=str.casefold)
+            assert "by who; S sorts" in str(section.query_one("#activity-status").render())
+            await pilot.press("G")
+            assert section.selected.actor == "zoe"
+            assert "zoe" in str(section.query_one("#activity-detail").render())
+            await pilot.press("g")
+            assert table.cursor_row == 0 and section.selected.actor == sorted(newest, key=str.casefold)[0]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Label, Select
+from textual.widgets import DataTable, Input, Label, Select
 
 from store.customers import find_customers
 from store.values import PortalState
@@ -228,3 +228,25 @@ class TestSearchPaging:
             await pilot.press("x")
             await asyncio.sleep(0.3)
             assert results(app).row_count == 60  # typed text waits the pause
+
+
+class TestSortingResults:
+    async def test_s_in_the_results_sorts_by_reference_then_company(self, console_app) -> None:
+        """S in the results asks the store for another order (all matches, not only the rows loaded);
+        in the search box S is a letter."""
+        app = console_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "S")
+            await settle(pilot)
+            table = results(app)
+            shown = [table.get_row_at(row)[0] for row in range(table.row_count)]
+            assert shown == sorted(shown) and shown[0] == "C000001"
+            assert "by reference" in status(app)
+            await pilot.press("S")
+            await settle(pilot)
+            companies = [table.get_row_at(row)[2] for row in range(table.row_count)]
+            assert companies == sorted(companies) and "by company" in status(app)
+            await pilot.press("slash", "S")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == "S"

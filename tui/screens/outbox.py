@@ -17,7 +17,7 @@ from store.outbox import list_outbox, retry_email
 from store.values import OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
-from tui.screens.search import RowTable
+from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
 

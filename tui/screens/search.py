@@ -13,12 +13,13 @@ from textual.worker import get_current_worker
 
 from store.customers import find_customers
 from store.errors import PortalError
-from store.values import CustomerSummary, PortalState
+from store.values import CustomerOrder, CustomerSummary, PortalState
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
+from tui.widgets.row_table import RowTable
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("All portal states", "all"),
@@ -50,20 +51,6 @@ def column_widths(total: int) -> tuple[int, int, int, int, int]:
     return reference, name, company, rest - name - company, state
 
 
-class RowTable(DataTable):
-    """A table of rows as k9s and htop users expect it: g or Home to the first row, G or End
-    to the last (DataTable's own Home and End only scroll sideways), PgUp and PgDn a page."""
-
-    BINDINGS = list(bindings.TABLE)
-
-    def action_first_row(self) -> None:
-        self.move_cursor(row=0, animate=False)
-
-    def action_last_row(self) -> None:
-        # On the search screen, reaching the last loaded row loads the next page.
-        self.move_cursor(row=self.row_count - 1, animate=False)
-
-
 class SearchScreen(ReportsWorkerErrors, Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
 
@@ -79,6 +66,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._loading = False
         self._widths = column_widths(80)
         self._restore: str | None = None
+        # How the results are sorted; S moves to the next column.
+        self.order = CustomerOrder.name
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,18 +118,18 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._show_status()
         limit = max(self.app.page_size, len(self._rows)) if keep else self.app.page_size
         delay = self.app.search_delay if typed else 0.0
-        self._query(self._generation, self.search_text, self.state_filter, 0, limit, delay)
+        self._query(self._generation, self.search_text, self.state_filter, 0, limit, delay, self.order)
 
     def _load_more(self) -> None:
         if self._has_more and not self._loading:
             self._loading = True
             self._show_status()
             self._query(self._generation, self.search_text, self.state_filter, len(self._rows),
-                        self.app.page_size, 0.0)
+                        self.app.page_size, 0.0, self.order)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int,
-               delay: float) -> None:
+               delay: float, order: CustomerOrder) -> None:
         """One page of results; a newer query cancels this one before it reaches the database."""
         worker = get_current_worker()
         if delay:
@@ -148,7 +137,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         if worker.is_cancelled:
             return
         try:
-            page = call(find_customers, text, state=state, limit=limit, offset=offset)
+            page = call(find_customers, text, state=state, limit=limit, offset=offset, order=order)
         except PortalError as error:
             self.post_message(ShowError(error))
             return
@@ -196,9 +185,10 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             label.update(f"No customer matches {self.search_text.strip()!r}." if self.search_text.strip()
                          else "No customers yet. Press ctrl+n to add one.")
         elif self._has_more:
-            label.update(f"{shown} shown, more below (the list loads as you scroll). Enter opens.")
+            label.update(f"{shown} shown by {self.order.value}, more below (the list loads as you scroll). "
+                         "Enter opens.")
         else:
-            label.update(f"{shown} customer{'s' if shown != 1 else ''}. Enter opens.")
+            label.update(f"{shown} customer{'s' if shown != 1 else ''} by {self.order.value}. Enter opens.")
 
     # --- columns follow the terminal's width --------------------------------
 
@@ -261,6 +251,17 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
     def action_focus_results(self) -> None:
         if self._rows:
             self.query_one("#results", DataTable).focus()
+
+    def action_next_order(self) -> None:
+        """Sort the results by the next column (name, reference, company); the query runs again."""
+        orders = list(CustomerOrder)
+        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
+        self._start_search(keep=self._highlighted_reference())
+
+    def _highlighted_reference(self) -> str | None:
+        table = self.query_one("#results", DataTable)
+        row = table.cursor_row
+        return self._rows[row].reference if 0 <= row < len(self._rows) else None
 
     def action_next_state(self) -> None:
         select = self.query_one("#state-filter", Select)

@@ -13,7 +13,9 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
 
 from store.values import ActivityEntry
+from tui import bindings
 from tui.widgets.emails_section import when
+from tui.widgets.row_table import RowTable
 
 
 def plain(value: object) -> str:
@@ -48,23 +50,49 @@ def detail_text(entry: ActivityEntry) -> str:
     return "; ".join(parts)
 
 
+# What `S` sorts the log by, in turn: (name shown, key); "newest first" is the log's own order.
+ORDERS = (
+    ("newest first", None),
+    ("by who", lambda entry: (entry.actor.casefold(), -entry.id)),
+    ("by what", lambda entry: (entry.action.casefold(), -entry.id)),
+)
+
+
 class ActivitySection(Vertical):
     """The customer's activity log, newest first; the highlighted event in full under it."""
 
+    BINDINGS = list(bindings.ACTIVITY)
+
     entries: reactive[tuple[ActivityEntry, ...] | None] = reactive(None, init=False)
+    # Index into ORDERS: how the rows are sorted now.
+    order: reactive[int] = reactive(0, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # The entries in the order the table shows them.
+        self._shown: tuple[ActivityEntry, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Label("Loading…", id="activity-status", classes="muted")
-        table = DataTable(id="activity-table", cursor_type="row", zebra_stripes=True)
+        table = RowTable(id="activity-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("When", "Who", "What", "Change")
         yield table
         yield Static("", id="activity-detail", markup=False)
+
+    def watch_order(self) -> None:
+        self.watch_entries(self.entries)
+
+    def action_next_sort(self) -> None:
+        """Sort the log by the next column: newest first, by who, by what."""
+        self.order = (self.order + 1) % len(ORDERS)
 
     def watch_entries(self, entries: tuple[ActivityEntry, ...] | None) -> None:
         table = self.query_one("#activity-table", DataTable)
         keep = table.cursor_row
         table.clear()
-        for entry in entries or ():
+        name, key = ORDERS[self.order]
+        self._shown = tuple(sorted(entries or (), key=key)) if key else tuple(entries or ())
+        for entry in self._shown:
             # Text, not str: the table would read a str's square brackets as markup.
             table.add_row(when(entry.at), Text(plain(entry.actor)), Text(plain(entry.action)),
                           Text(change_text(entry)), key=str(entry.id))
@@ -75,13 +103,13 @@ class ActivitySection(Vertical):
         if entries is None:
             status.update("Loading…")
         else:
-            status.update(f"{len(entries)} event{'s' if len(entries) != 1 else ''}, newest first."
+            status.update(f"{len(entries)} event{'s' if len(entries) != 1 else ''}, {name}; S sorts."
                           if entries else "Nothing recorded yet.")
 
     @property
     def selected(self) -> ActivityEntry | None:
         """The event under the cursor."""
-        entries = self.entries or ()
+        entries = self._shown
         row = self.query_one("#activity-table", DataTable).cursor_row
         return entries[row] if 0 <= row < len(entries) else None
 

@@ -16,6 +16,7 @@ from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, ShowError, Toast
 from tui.workers import ReportsWorkerErrors
+from tui.widgets.row_table import RowTable
 
 
 # The table's short names of the two email types.
@@ -42,7 +43,7 @@ class EmailsSection(ReportsWorkerErrors, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("Loading…", id="emails-status", classes="muted")
-        table = DataTable(id="emails-table", cursor_type="row", zebra_stripes=True)
+        table = RowTable(id="emails-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("Status", "When", "Email", "Error", "To")
         yield table
         yield Static("", id="email-detail", markup=False)
