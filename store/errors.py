@@ -110,5 +110,11 @@ class UnexpectedError(PortalError):
     title = "Unexpected error"
 
 
+class StaleSetting(InvalidSetting):
+    """A text setting was saved by someone else after the agent began to edit it."""
+
+    title = "Changed by someone else"
+
+
 class OutboxEmailNotFound(PortalError):
     title = "No such email"

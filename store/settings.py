@@ -9,7 +9,7 @@ from peewee import IntegrityError
 
 from . import activity
 from .db import write
-from .errors import InvalidSetting
+from .errors import InvalidSetting, StaleSetting
 from .models import AccountSetting
 from .values import AccountSettings, LinkUse
 
@@ -116,12 +116,19 @@ def _sender(text: str) -> dict[str, object]:
     return {"sender_name": name.strip() or _DEFAULTS["sender_name"], "sender_address": address}
 
 
-def update_setting(key: str, text: str, *, actor: str) -> AccountSettings:
-    """Change one setting from its text form; the change is recorded in the activity log."""
+def update_setting(key: str, text: str, *, actor: str, expected: str | None = None) -> AccountSettings:
+    """Change one setting from its text form; the change is recorded in the activity log.
+
+    ``expected`` is the value the edit began from: when the stored one differs (someone
+    saved it meanwhile), the edit is refused rather than silently overwriting theirs.
+    """
     values = parse_setting(key, text)
     with write():
         row = _row()
         before = setting_text(_value(row), key)
+        if expected is not None and before != expected:
+            raise StaleSetting(f"Changed elsewhere to {before!r} while you were editing; nothing was saved. "
+                               "Enter again saves yours over it.", field=key)
         AccountSetting.update(**values).where(AccountSetting.id == 1).execute()
         after_settings = _value(AccountSetting.get_by_id(1))
         after = setting_text(after_settings, key)

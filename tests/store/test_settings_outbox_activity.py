@@ -190,3 +190,15 @@ def test_the_activity_log_names_its_customer_whatever_case_the_reference_is_type
     events = list_activity(customer.lower())
     assert events and {e.customer_reference for e in events} == {customer}
     assert list_activity("C999999") == ()
+
+
+def test_a_setting_saved_elsewhere_refuses_an_edit_based_on_the_old_value(store_db):
+    """Rule 9 for settings: an edit made from 72 after someone saved 24 is refused; from 24 it saves."""
+    from store.errors import StaleSetting
+    from store.settings import get_settings, update_setting
+
+    update_setting("setup_link_hours", "24", actor="bob")
+    with pytest.raises(StaleSetting) as refused:
+        update_setting("setup_link_hours", "48", actor=AGENT, expected="72")
+    assert refused.value.field == "setup_link_hours" and get_settings().setup_link_hours == 24
+    assert update_setting("setup_link_hours", "48", actor=AGENT, expected="24").setup_link_hours == 48

@@ -275,6 +275,27 @@ class TestChangesMadeElsewhere:
             await settle(pilot)
             field = screen.query_one("#field-setup_link_hours", SettingField)
             assert field.input.value == "48" and field.saved == "24" and field.edited
+            assert "Changed elsewhere to 24 while you were editing" in str(field.query_one(".setting-hint").render())
+
+    async def test_a_setting_saved_elsewhere_is_not_overwritten_after_refreshes(self, console_app) -> None:
+        """Another console saves the lifetime being typed here; several refreshes later Enter is
+        refused at the field and theirs stays; a second Enter, the change now seen, saves ours."""
+        app = console_app(poll_seconds=0.1)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await open_settings(pilot)
+            await type_into(pilot, "setup_link_hours", "48")
+            update_setting("setup_link_hours", "24", actor="bob")
+            await pilot.pause(0.6)
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            field = screen.query_one("#field-setup_link_hours", SettingField)
+            assert get_settings().setup_link_hours == 24
+            assert field.error is not None and "Changed elsewhere to '24'" in field.error
+            assert not isinstance(app.screen, ErrorModal)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert get_settings().setup_link_hours == 48 and field.error is None
 
 
 class TestDatabaseGone:

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
 
-from store.errors import InvalidSetting, PortalError
+from store.errors import InvalidSetting, PortalError, StaleSetting
 from store.settings import MAX_LINK_HOURS, get_settings, setting_text, update_setting
 from store.values import AccountSettings, EmailKind
 from tui import bindings
@@ -71,6 +71,9 @@ class SettingField(Vertical):
     def __init__(self, spec: TextSpec) -> None:
         super().__init__(id=f"field-{spec.key}", classes="setting-field")
         self.spec = spec
+        # The saved value an edit began from: Enter saves against it, so a value saved
+        # elsewhere meanwhile is refused, not overwritten (store.settings.update_setting).
+        self.base = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="setting-row"):
@@ -91,6 +94,7 @@ class SettingField(Vertical):
     def load(self, text: str) -> None:
         """Show the saved value, dropping any edit and error."""
         self.saved = text
+        self.base = text
         self.error = None
         with self.input.prevent(Input.Changed):
             self.input.value = text
@@ -121,6 +125,8 @@ class SettingField(Vertical):
         self.set_class(self.error is None and self.edited, "-edited")
         if self.error is not None:
             hint.update(f"Not saved: {self.error}")
+        elif self.edited and self.saved != self.base:
+            hint.update(f"Changed elsewhere to {self.saved} while you were editing; Enter is refused once.")
         elif self.edited:
             hint.update(f"Edited, not saved (Enter saves). Saved: {self.saved}")
         else:
@@ -211,15 +217,16 @@ class SettingsScreen(ReportsWorkerErrors, Screen[None]):
         self.app.call_from_thread(self._follow, settings, changes)
 
     def save(self, key: str, text: str) -> None:
-        """Save one setting; a refused value is shown at its field, nothing else changes."""
+        """Save one setting; a refused value is shown at its field, nothing else changes.
+        A text setting saves against the value its edit began from."""
         self._changes += 1
         self._pending += 1
-        self._save(key, text)
+        self._save(key, text, self._field(key).base if key in TEXT_KEYS else None)
 
     @work(thread=True, group="settings-save", exit_on_error=False)
-    def _save(self, key: str, text: str) -> None:
+    def _save(self, key: str, text: str, expected: str | None) -> None:
         try:
-            settings = call(update_setting, key, text, actor=self.app.agent)
+            settings = call(update_setting, key, text, actor=self.app.agent, expected=expected)
         except InvalidSetting as error:
             self.app.call_from_thread(self._refused, error.field or key, error)
         except PortalError as error:
@@ -278,8 +285,11 @@ class SettingsScreen(ReportsWorkerErrors, Screen[None]):
     def _refused(self, key: str, error: InvalidSetting) -> None:
         self._pending -= 1
         if key in TEXT_KEYS:
-            self._field(key).error = error.message
-            self._field(key).input.focus()
+            field = self._field(key)
+            field.error = error.message
+            if isinstance(error, StaleSetting):
+                field.base = field.saved  # said and seen: the next Enter saves over it
+            field.input.focus()
         else:
             self._undo(key)
             self.app.show_error(error)
