@@ -39,3 +39,4 @@ def test_every_change_the_dashboard_shows_moves_the_marker(customer, change):
 def test_an_unknown_reference_is_not_found(store_db):
     with pytest.raises(CustomerNotFound):
         dashboard_marker("C999999")
+

@@ -17,7 +17,7 @@ def line_of(app) -> str:
 
 async def test_every_main_screen_shows_the_database_and_the_queue(console_app) -> None:
     """Search, dashboard, Outbox and Settings each carry the line, with the figures of the database."""
-    queued = portal.send_portal_email("C000003", actor=AGENT).outbox_id
+    portal.send_portal_email("C000003", actor=AGENT)
     failed = portal.send_portal_email("C000002", actor=AGENT).outbox_id
     OutboxEmail.update(status=OutboxStatus.failed.value).where(OutboxEmail.id == failed).execute()
     app = console_app(poll_seconds=60.0)
@@ -31,7 +31,6 @@ async def test_every_main_screen_shows_the_database_and_the_queue(console_app) -
             await pilot.press(key)
             await settle(pilot)
             assert line_of(app) == expected, key
-    assert queued
 
 
 async def test_a_failed_read_says_not_refreshed(console_app, tmp_path) -> None:
