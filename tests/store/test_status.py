@@ -1,4 +1,6 @@
 """What the console's status line reads from the store."""
+
+
 def test_the_status_line_names_the_database_without_its_credentials(store_db):
     """The status line says which database, never the user or password of its URL."""
     from store.status import console_status
