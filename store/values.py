@@ -220,6 +220,11 @@ class CustomerUpdate:
     changed: tuple[str, ...]
     links_revoked: int
 
+    @property
+    def links_revoked_text(self) -> str:
+        """The revoked links counted in words: '1 open link', '2 open links'."""
+        return f"{self.links_revoked} open link{'s' if self.links_revoked != 1 else ''}"
+
 
 @dataclass(frozen=True)
 class NewCustomer:

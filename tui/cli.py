@@ -154,8 +154,7 @@ def cmd_customer_update(args: argparse.Namespace) -> int:
     print(f"{ref}: now version {after.version}.")
     if "primary_email" in update.changed:
         if update.links_revoked:
-            links = "1 open link" if update.links_revoked == 1 else f"{update.links_revoked} open links"
-            print(f"{ref}: {links} sent to the old address revoked; they no longer "
+            print(f"{ref}: {update.links_revoked_text} sent to the old address revoked; they no longer "
                   f"work. Send a new email from PORTAL: portal-console portal send {ref}")
         else:
             print(f"{ref}: no open links to revoke.")

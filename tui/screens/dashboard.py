@@ -257,8 +257,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
             words = ", ".join(field.replace("_", " ") for field in update.changed)
             text = f"Saved: {words}."
             if update.links_revoked:
-                links = "1 open link" if update.links_revoked == 1 else f"{update.links_revoked} open links"
-                text += (f" {links} sent to the old address stopped working;"
+                text += (f" {update.links_revoked_text} sent to the old address stopped working;"
                          f" {update.detail.portal.email_action_label} sends a new one.")
             self.app.notify(text, title=f"Customer {update.detail.reference}")
 
