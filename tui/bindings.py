@@ -48,8 +48,9 @@ _LEADS_ELSEWHERE = frozenset({"open_search", "help", "new_customer", "open_setti
 EAGER_KEYS = frozenset(
     key for binding in APP if binding.action in _LEADS_ELSEWHERE for key in binding.key.split(",")
 ) | {"tab", "shift+tab"}
-# Screen actions that put the cursor in a text field: `u` (username), `/` (search box).
-EAGER_SCREEN_ACTIONS = frozenset({"edit_username", "focus_search"})
+# Screen actions that move the cursor: into a text field (`u` username, `/` search box) or,
+# with ↓, from the search box to the results (so an `S` typed right after it sorts, not types).
+EAGER_SCREEN_ACTIONS = frozenset({"edit_username", "focus_search", "focus_results"})
 
 # The search results and the Outbox, as k9s and htop users expect; the table's own
 # PgUp/PgDn page and ↑↓ move (listed in help below).

@@ -83,7 +83,8 @@ class TypeAheadApp(App[None]):
         in_field = isinstance(self.focused, (Input, TextArea))
         # `/` and `?` lead elsewhere like ctrl+f and f1, but in a text field they are characters.
         eager_key = key in self.EAGER_KEYS and not (in_field and event.is_printable)
-        if not eager_key and (not self.EAGER_SCREEN_ACTIONS or in_field):
+        # In a text field a letter is the field's; a key that prints nothing (↓) may still move on.
+        if not eager_key and (not self.EAGER_SCREEN_ACTIONS or (in_field and event.is_printable)):
             return False
         if eager_key and await self._check_bindings(key, priority=True):
             return True

@@ -190,3 +190,25 @@ class TestEditingKeysInOrder:
             burst(app, "u", "ctrl+u", *"alan.t", "enter")
             await settle(pilot)
         assert login_of("C000003")[0] == "alan.t"
+
+
+class TestLeavingTheSearchBoxAtSpeed:
+    async def test_down_then_s_in_one_burst_sorts_instead_of_typing(self, console_app) -> None:
+        """↓ from the search box and S right after it: the results sort by reference, the query stays."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            burst(app, "down", "S")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == ""
+            assert app.screen.order.value == "reference"
+
+    async def test_a_letter_typed_in_the_search_box_stays_a_letter(self, console_app) -> None:
+        """The twin: u and S typed in the box are text, not the dashboard's or the results' keys."""
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            burst(app, *"uS")
+            await settle(pilot)
+            assert app.screen.query_one("#search-input", Input).value == "uS"
+            assert app.screen.order.value == "name"

@@ -250,7 +250,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_focus_results(self) -> None:
         if self._rows:
-            self.query_one("#results", DataTable).focus()
+            # At once, not after the queued events: a key typed right after ↓ belongs to the results.
+            self.set_focus(self.query_one("#results", DataTable))
 
     def action_next_order(self) -> None:
         """Sort the results by the next column (name, reference, company); the query runs again."""
