@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from store.customers import get_customer
 from store.errors import CustomerNotFound, InvalidLogin
-from store.portal import authenticate
+from store.signin import authenticate
 from store.usernames import username_key
 from store.values import SignedInCustomer
 

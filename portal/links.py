@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from store.errors import FormExpired, LinkUnusable, PortalError
 from store.links import form_still_open
-from store.portal import complete_link, open_link
+from store.credentials import complete_link, open_link
 from store.values import LinkGrant, LinkPurpose
 
 from .account import start_session

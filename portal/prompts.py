@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.portal import request_password_reset
+from store.prompts import request_password_reset
 from store.usernames import username_key
 
 from .forms import FormError, has_control_characters, read_form

@@ -10,7 +10,7 @@ from .db import write
 from .errors import PortalError
 from .models import ALL_MODELS, AccountSetting, Customer, OutboxEmail, PortalLogin
 from .passwords import hash_password
-from .portal import send_portal_email
+from .panel import send_portal_email
 from .settings import get_settings, update_setting
 from .usernames import username_key
 from .values import OutboxStatus

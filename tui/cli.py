@@ -183,7 +183,7 @@ def cmd_customer_find(args: argparse.Namespace) -> int:
 
 
 def cmd_portal_set_username(args: argparse.Namespace) -> int:
-    from store.portal import set_username
+    from store.panel import set_username
 
     view = set_username(args.reference, args.username, expected_version=args.expect_version,
                         actor=load_config().agent)
@@ -192,7 +192,7 @@ def cmd_portal_set_username(args: argparse.Namespace) -> int:
 
 
 def cmd_portal_delete_username(args: argparse.Namespace) -> int:
-    from store.portal import delete_username
+    from store.panel import delete_username
 
     view = delete_username(args.reference, expected_version=args.expect_version, actor=load_config().agent)
     print(f"{shown(view.reference)}: username deleted, {shown(view.state_text)}; "
@@ -201,7 +201,7 @@ def cmd_portal_delete_username(args: argparse.Namespace) -> int:
 
 
 def cmd_portal_send(args: argparse.Namespace) -> int:
-    from store.portal import send_portal_email
+    from store.panel import send_portal_email
 
     queued = send_portal_email(args.reference, expected_version=args.expect_version, actor=load_config().agent)
     print(f"{queued.kind.type_name} email {queued.outbox_id} queued to {shown(', '.join(queued.to))}; "

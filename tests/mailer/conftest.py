@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from store.config import Config
 from tests.net import free_port
 from store.customers import add_customer
-from store.portal import send_portal_email
+from store.panel import send_portal_email
 from store.settings import update_setting
 
 AGENT = "alice"

@@ -8,7 +8,8 @@ from email.utils import parsedate_to_datetime
 from store import db
 from store.activity import list_activity
 from store.outbox import get_email
-from store.portal import complete_link, open_link, send_portal_email
+from store.credentials import complete_link, open_link
+from store.panel import send_portal_email
 from store.values import EmailKind, LinkPurpose, OutboxStatus
 
 from mailer.dispatcher import dispatch_once

@@ -216,7 +216,7 @@ async def test_an_email_whose_link_expires_before_the_next_try_fails_instead(acc
 
 async def test_an_email_whose_link_was_replaced_before_delivery_is_not_sent(account, smtp_server, tmp_path):
     """Two sends before the mailer runs: the first link is revoked, so only the second email goes out."""
-    from store.portal import send_portal_email
+    from store.panel import send_portal_email
 
     config = smtp_config(account, smtp_server.port, tmp_path)
     reference, first = queue_create_email()

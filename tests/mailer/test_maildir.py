@@ -5,7 +5,7 @@ import mailbox
 
 from store import db
 from store.outbox import get_email
-from store.portal import open_link
+from store.credentials import open_link
 from store.values import LinkPurpose, OutboxStatus
 
 from mailer.dispatcher import dispatch_once

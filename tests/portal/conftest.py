@@ -20,7 +20,7 @@ from portal.app import create_app
 from portal.ratelimit import Limits
 from store import db
 from store.customers import add_customer
-from store.portal import send_portal_email, set_username
+from store.panel import send_portal_email, set_username
 from store.settings import update_setting
 
 AGENT = "alice"

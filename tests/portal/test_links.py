@@ -5,7 +5,11 @@ from datetime import timedelta
 
 import pytest
 
-from store.portal import authenticate, request_password_reset, send_portal_email, set_username
+from store.panel import send_portal_email, set_username
+
+from store.prompts import request_password_reset
+
+from store.signin import authenticate
 from store.records import portal_view
 from store.settings import update_setting
 from store.values import PortalState

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from portal.ratelimit import Limit, Limits
-from store.portal import complete_link, delete_username, open_link
+from store.credentials import complete_link, open_link
+from store.panel import delete_username
 from store.values import LinkPurpose
 
 from .conftest import AGENT, GOOD_PASSWORD, csrf_of, link_of, sign_in, submit, text_of
@@ -12,7 +13,7 @@ from .conftest import AGENT, GOOD_PASSWORD, csrf_of, link_of, sign_in, submit, t
 
 def _activate(customer: str) -> None:
     """Ada sets up her login through the service layer: username 'ada', GOOD_PASSWORD."""
-    from store.portal import send_portal_email, set_username
+    from store.panel import send_portal_email, set_username
 
     set_username(customer, "ada", expected_version=None, actor=AGENT)
     token = link_of(send_portal_email(customer, actor=AGENT).outbox_id).rsplit("/", 1)[1]

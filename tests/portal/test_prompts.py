@@ -9,7 +9,7 @@ import pytest
 
 from portal.ratelimit import Limit, Limits
 from portal.prompts import PROMPT_SENT
-from store.portal import set_username
+from store.panel import set_username
 from store.settings import update_setting
 
 from .conftest import AGENT, sql_column, submit, text_of, wait_for

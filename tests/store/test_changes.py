@@ -7,7 +7,7 @@ from store.changes import dashboard_marker
 from store.customers import update_customer
 from store.errors import CustomerNotFound
 from store.outbox import claim_due
-from store.portal import send_portal_email, set_username
+from store.panel import send_portal_email, set_username
 from store.settings import update_setting
 
 from .conftest import AGENT

@@ -5,7 +5,7 @@ from typing import Callable
 from store import db
 from store.customers import add_customer
 from store.errors import PortalError
-from store.portal import set_username
+from store.panel import set_username
 from store.records import portal_view
 
 from .conftest import AGENT, count
@@ -41,7 +41,7 @@ def test_two_customers_racing_for_one_username_exactly_one_gets_it(store_db):
         outcome = _race(*(lambda r=r: set_username(r, "Same.Name", expected_version=None, actor=AGENT) for r in refs))
         assert sorted(outcome) == ["UsernameTaken", "ok"]
         assert count("portal_login") == 1
-        from store.portal import delete_username
+        from store.panel import delete_username
         winner = refs[outcome.index("ok")]
         delete_username(winner, expected_version=None, actor=AGENT)
 
@@ -69,7 +69,7 @@ def test_two_retries_of_one_failed_email_at_once_queue_it_once(store_db):
     """Rule 10 under a race (a double press of r, or two agents): one retry wins; the other is
     told, and the winner's fresh link is not revoked by a second one."""
     from store.outbox import retry_email
-    from store.portal import send_portal_email
+    from store.panel import send_portal_email
 
     ref = add_customer(name="Ada", primary_email="ada@x.com", actor=AGENT).reference
     for _ in range(3):

@@ -4,7 +4,8 @@ import pytest
 from store.activity import list_activity
 from store.customers import add_customer, get_customer
 from store.errors import ActionNotAllowed, NoPrimaryEmail, StaleEdit, UsernameTaken
-from store.portal import complete_link, delete_username, open_link, send_portal_email, set_username
+from store.credentials import complete_link, open_link
+from store.panel import delete_username, send_portal_email, set_username
 from store.records import portal_view
 from store.settings import update_setting
 from store.values import EmailKind, LinkPurpose, PortalState

@@ -9,7 +9,9 @@ from store.activity import list_activity
 from store.customers import add_customer
 from store.errors import FormExpired, LinkUnusable, UsernameTaken, WeakPassword
 from store.links import GRANT_MINUTES
-from store.portal import authenticate, complete_link, delete_username, open_link, send_portal_email, set_username
+from store.credentials import complete_link, open_link
+from store.panel import delete_username, send_portal_email, set_username
+from store.signin import authenticate
 from store.records import portal_view
 from store.settings import update_setting
 from store.values import LinkPurpose, PortalState
@@ -180,7 +182,7 @@ class TestCompletingSetup:
     def test_a_reset_link_of_a_customer_without_username_asks_for_one(self, customer, switches_on):
         """The twin: Create Credential sends a reset email to a customer who was never set up;
         its form must ask for a username, and the setup finishes with the one chosen."""
-        from store.portal import request_password_reset
+        from store.prompts import request_password_reset
 
         request_password_reset("ada@engines.example", prompt="Create Credential")
         token = column("outbox_email", "link_url")[-1].rsplit("/", 1)[1]

@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from store.activity import list_activity
 from store.customers import add_customer
-from store.portal import request_password_reset, set_username
+from store.panel import set_username
+from store.prompts import request_password_reset
 from store.settings import update_setting
 
 from .conftest import AGENT, column, count

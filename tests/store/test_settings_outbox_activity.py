@@ -5,7 +5,7 @@ from store import db
 from store.activity import list_activity
 from store.errors import ActionNotAllowed, InvalidSetting, OutboxEmailNotFound
 from store.outbox import list_outbox, pending_count, retry_email
-from store.portal import send_portal_email
+from store.panel import send_portal_email
 from store.settings import get_settings, update_setting
 from store.values import OutboxStatus
 
@@ -97,7 +97,7 @@ class TestOutbox:
 
     def test_a_failed_setup_email_is_not_retried_once_the_customer_is_active(self, customer):
         """A setup link for a login that already has a password no longer fits; PORTAL offers the reset."""
-        from store.portal import complete_link, open_link
+        from store.credentials import complete_link, open_link
         from store.values import LinkPurpose
 
         queued = send_portal_email(customer, actor=AGENT)
@@ -139,7 +139,8 @@ class TestOutbox:
     def test_a_failed_reset_email_is_not_retried_after_the_username_was_deleted(self, customer):
         """A reset link on a login-less account lets its holder choose a username: PORTAL offers
         Send Create Credentials Email instead."""
-        from store.portal import complete_link, delete_username, open_link, set_username
+        from store.credentials import complete_link, open_link
+        from store.panel import delete_username, set_username
         from store.values import LinkPurpose
 
         set_username(customer, "ada.l", expected_version=None, actor=AGENT)
@@ -167,7 +168,7 @@ class TestOutbox:
 class TestActivity:
     def test_every_change_and_email_is_recorded_with_who_what_and_from_to(self, customer):
         """Rule 8: the log tells the whole story, newest first."""
-        from store.portal import delete_username, set_username
+        from store.panel import delete_username, set_username
         v = set_username(customer, "ada", expected_version=1, actor="alice").version
         v = set_username(customer, "countess", expected_version=v, actor="bob").version
         send_portal_email(customer, actor="bob")

@@ -32,7 +32,7 @@ from mailer.dispatcher import dispatch_once
 from portal.app import create_app
 from portal.ratelimit import Limits
 from store.customers import add_customer
-from store.portal import set_username
+from store.panel import set_username
 from store.settings import update_setting
 from tests.mailer.conftest import Received, SmtpServer, smtp_config, smtp_server  # noqa: F401 (fixture)
 from tests.net import free_port
@@ -359,7 +359,7 @@ async def activate(portal: Portal, mail: Mail, reference: str, address: str, *, 
     """Earlier, another agent (bob) sent the Credential Create email and the customer set up
     the login from the copy at ``address``: the customer is Active. Returns the customer's
     browser, still signed in."""
-    from store.portal import send_portal_email
+    from store.panel import send_portal_email
 
     send_portal_email(reference, actor="bob")
     browser = portal.browser()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, TabbedContent
 
-from store import portal
+from store import panel
 from store.models import OutboxEmail
 from store.values import OutboxStatus
 from tests.tui.conftest import AGENT, SIZES, count, open_customer, settle
@@ -16,7 +16,7 @@ STILL = dict(poll_seconds=60.0)
 
 def failed_email(reference: str) -> int:
     """Queue the customer's portal email and mark it failed, as the mailer does after its last try."""
-    queued = portal.send_portal_email(reference, actor=AGENT)
+    queued = panel.send_portal_email(reference, actor=AGENT)
     OutboxEmail.update(status=OutboxStatus.failed.value, attempts=5,
                        last_error="550 5.1.1 mailbox unavailable").where(OutboxEmail.id == queued.outbox_id).execute()
     return queued.outbox_id
@@ -44,7 +44,7 @@ class TestDashboardSnapshots:
 
         def emails() -> None:
             failed_email("C000002")
-            portal.send_portal_email("C000002", actor=AGENT)
+            panel.send_portal_email("C000002", actor=AGENT)
 
         assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000002", "e", emails))
 
@@ -52,9 +52,9 @@ class TestDashboardSnapshots:
         """Username changes and emails, newest first, with from -> to."""
 
         def history() -> None:
-            portal.set_username("C000003", "aturing", expected_version=None, actor=AGENT)
-            portal.set_username("C000003", "alan.t", expected_version=None, actor="bob")
-            portal.send_portal_email("C000003", actor=AGENT)
+            panel.set_username("C000003", "aturing", expected_version=None, actor=AGENT)
+            panel.set_username("C000003", "alan.t", expected_version=None, actor="bob")
+            panel.send_portal_email("C000003", actor=AGENT)
 
         assert snap_compare(console_app(**STILL), terminal_size=size, run_before=on_tab("C000003", "a", history))
 
@@ -90,7 +90,7 @@ class TestDashboardPilot:
 
     async def test_retry_of_a_queued_email_is_refused_with_a_reason(self, console_app) -> None:
         """Only a failed email can be sent again; a queued one stays as it is."""
-        queued = portal.send_portal_email("C000002", actor=AGENT)
+        queued = panel.send_portal_email("C000002", actor=AGENT)
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000002")
@@ -147,7 +147,7 @@ class TestDashboardRefresh:
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")
             older = read_snapshot("C000003")
-            portal.set_username("C000003", "alan.newer", expected_version=None, actor="bob")
+            panel.set_username("C000003", "alan.newer", expected_version=None, actor="bob")
             app.screen._load()
             await settle(pilot)
             assert app.screen.query_one(PortalPanel).view.username == "alan.newer"
@@ -216,8 +216,8 @@ class TestCopy:
 class TestActivityKeys:
     async def test_s_sorts_the_activity_log_and_g_jumps_to_the_first_event(self, console_app) -> None:
         """S: newest first, by who, by what; the detail line follows the row under the cursor."""
-        portal.set_username("C000003", "alan.t", expected_version=None, actor="zoe")
-        portal.send_portal_email("C000003", actor="bob")
+        panel.set_username("C000003", "alan.t", expected_version=None, actor="zoe")
+        panel.send_portal_email("C000003", actor="bob")
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")

@@ -16,7 +16,8 @@ from store import db
 from store.activity import list_activity
 from store.customers import get_customer, update_customer
 from store.errors import LinkUnusable
-from store.portal import open_link, send_portal_email, set_username
+from store.credentials import open_link
+from store.panel import send_portal_email, set_username
 from store.values import LinkPurpose
 from tests.tui.conftest import AGENT, SIZES, open_customer, settle, wait_for
 from tui.screens.dashboard import DashboardScreen

@@ -136,13 +136,13 @@ class TestFooter:
 
     async def test_footer_offers_retry_for_a_failed_email_only(self, console_app) -> None:
         """On the Emails section, r shows in the footer while a failed email is highlighted, not a queued one."""
-        from store import portal
+        from store import panel
         from store.models import OutboxEmail
 
-        queued = portal.send_portal_email("C000002", actor=AGENT)
+        queued = panel.send_portal_email("C000002", actor=AGENT)
         OutboxEmail.update(status="failed", attempts=5, last_error="550 mailbox unavailable").where(
             OutboxEmail.id == queued.outbox_id).execute()
-        portal.send_portal_email("C000002", actor=AGENT)
+        panel.send_portal_email("C000002", actor=AGENT)
         app = console_app(**STILL)
         async with app.run_test(size=(120, 40)) as pilot:
             await open_customer(pilot, "C000002")

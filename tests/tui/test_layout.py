@@ -7,7 +7,7 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import DataTable, Footer, Label, Static, Switch
 
-from store import activity, portal
+from store import activity, panel
 from store.models import Customer
 from tests.tui.conftest import AGENT, SIZES, open_customer, settle
 from tui.screens.dashboard import DashboardScreen
@@ -39,11 +39,11 @@ def on_screen(region: Region, size: tuple[int, int]) -> bool:
 def history(reference: str) -> None:
     """Events whose Change is longer than the column at 80x24, and one with control characters."""
     customer_id = Customer.get(Customer.reference == reference).id
-    portal.set_username(reference, "aturing", expected_version=None, actor=AGENT)
-    portal.set_username(reference, "alan.turing.of.bletchley.park", expected_version=None, actor="bob")
+    panel.set_username(reference, "aturing", expected_version=None, actor=AGENT)
+    panel.set_username(reference, "alan.turing.of.bletchley.park", expected_version=None, actor="bob")
     activity.record(customer_id, "importer", "note added", "line one\nline two \x1b[31m[red]not markup[/red]",
                     old="", new="a\tb")
-    portal.send_portal_email(reference, actor=AGENT)
+    panel.send_portal_email(reference, actor=AGENT)
 
 
 async def send_email(pilot) -> None:

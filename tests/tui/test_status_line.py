@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from store import portal
+from store import panel
 from store.models import OutboxEmail
 from store.values import OutboxStatus
 from tests.tui.conftest import AGENT, open_customer, settle
@@ -17,8 +17,8 @@ def line_of(app) -> str:
 
 async def test_every_main_screen_shows_the_database_and_the_queue(console_app) -> None:
     """Search, dashboard, Outbox and Settings each carry the line, with the figures of the database."""
-    portal.send_portal_email("C000003", actor=AGENT)
-    failed = portal.send_portal_email("C000002", actor=AGENT).outbox_id
+    panel.send_portal_email("C000003", actor=AGENT)
+    failed = panel.send_portal_email("C000002", actor=AGENT).outbox_id
     OutboxEmail.update(status=OutboxStatus.failed.value).where(OutboxEmail.id == failed).execute()
     app = console_app(poll_seconds=60.0)
     async with app.run_test(size=(120, 40)) as pilot:

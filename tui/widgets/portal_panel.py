@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from store import portal
+from store import panel
 from store.errors import PortalError, StaleEdit
 from store.values import PortalView
 from tui.calls import call
@@ -208,7 +208,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _set_username(self, reference: str, username: str, version: int) -> None:
         try:
-            view = call(portal.set_username, reference, username, expected_version=version, actor=self.agent)
+            view = call(panel.set_username, reference, username, expected_version=version, actor=self.agent)
         except PortalError as error:
             self.post_message(ActionFinished("update", error=error))
         else:
@@ -218,7 +218,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _delete(self, reference: str, version: int) -> None:
         try:
-            view = call(portal.delete_username, reference, expected_version=version, actor=self.agent)
+            view = call(panel.delete_username, reference, expected_version=version, actor=self.agent)
         except PortalError as error:
             self.post_message(ActionFinished("delete", error=error))
         else:
@@ -229,7 +229,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
     @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
     def _send(self, reference: str, version: int) -> None:
         try:
-            queued = call(portal.send_portal_email, reference, expected_version=version, actor=self.agent)
+            queued = call(panel.send_portal_email, reference, expected_version=version, actor=self.agent)
         except PortalError as error:
             self.post_message(ActionFinished("send", error=error))
         else:
