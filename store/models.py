@@ -90,6 +90,9 @@ class PortalLink(BaseModel):
     used_at = UTCDateTimeField(null=True)
     revoked_at = UTCDateTimeField(null=True)
     revoked_reason = CharField(max_length=200, null=True)
+    # How many times the form this link opened was sent: limited, so that one opened link
+    # can't be used to ask without end which usernames are taken.
+    form_tries = IntegerField(default=0)
 
     class Meta:
         indexes = ((("customer", "purpose"), False),)
@@ -132,4 +135,46 @@ class ActivityEvent(BaseModel):
     new_value = TextField(null=True)
 
 
-ALL_MODELS = [AccountSetting, Customer, PortalLogin, PortalLink, OutboxEmail, ActivityEvent]
+class PortalAttempt(BaseModel):
+    """A sign-in attempt not known to have succeeded (counted before its password is checked),
+    or a prompt request: what the portal's limits count. Shared by every portal process."""
+
+    kind = CharField(max_length=10)  # "sign-in" or "prompt"
+    # SHA-256 of the username key (or of the prompt's identifier): what was typed is never kept,
+    # since people type passwords into the username field.
+    subject = CharField(max_length=64)
+    address = CharField(max_length=64)  # the client's IP address
+    at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("kind", "subject", "at"), False), (("kind", "address", "at"), False))
+
+
+class PortalSession(BaseModel):
+    """A signed-in portal session. The browser's cookie holds the session id; only its
+    SHA-256 is kept here, so a copy of the database signs nobody in."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE", index=True)
+    id_hash = CharField(max_length=64, unique=True)
+    address = CharField(max_length=64)
+    created_at = UTCDateTimeField()
+    last_seen_at = UTCDateTimeField()
+    ended_at = UTCDateTimeField(null=True)
+    ended_reason = CharField(max_length=20, null=True)
+
+
+class SignInEvent(BaseModel):
+    """The customer's sign-in history: signed in, wrong password, locked, signed out, ..."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE")
+    at = UTCDateTimeField(index=True)
+    event = CharField(max_length=20)
+    address = CharField(max_length=64)
+    detail = CharField(max_length=200, default="")
+
+    class Meta:
+        indexes = ((("customer", "at"), False),)
+
+
+ALL_MODELS = [AccountSetting, Customer, PortalLogin, PortalLink, OutboxEmail, ActivityEvent,
+              PortalAttempt, PortalSession, SignInEvent]
