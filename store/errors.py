@@ -5,6 +5,9 @@ on stderr: one path for every failure.
 """
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 
 class PortalError(Exception):
     """Base of every domain error: a short title and a human sentence."""
@@ -118,3 +121,25 @@ class StaleSetting(InvalidSetting):
 
 class OutboxEmailNotFound(PortalError):
     title = "No such email"
+
+
+class FormTriesUsedUp(LinkUnusable):
+    """The form an opened link gave was sent as many times as one link allows: it closed, so a
+    link can't be used to ask without end which usernames are taken. Its own class, so the
+    portal can say so without reading the message."""
+
+    def __init__(self, tries: int) -> None:
+        super().__init__(f"This form was sent {tries} times, so it closed. Ask for a new link with "
+                         "Forgot Password or Create Credential on the login page.")
+        self.tries = tries
+
+
+class TooManyAttempts(PortalError):
+    """A sign-in or prompt limit is reached; ``wait`` is how long until the next try counts."""
+
+    title = "Too many attempts"
+
+    def __init__(self, wait: timedelta) -> None:
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        super().__init__(f"Too many attempts, try again in {minutes} minute{'' if minutes == 1 else 's'}.")
+        self.wait = wait
