@@ -2,7 +2,7 @@
 never Peewee models."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
@@ -335,3 +335,48 @@ class SignedInCustomer:
     reference: str
     name: str
     username: str
+    # The new portal session's id when the call started one: the browser's cookie holds it,
+    # the database only its hash. Never shown.
+    session_id: str | None = field(default=None, repr=False)
+
+
+class SessionEnd(str, Enum):
+    """Why a portal session is no longer signed in."""
+
+    signed_out = "signed out"
+    login_changed = "login changed"  # password set, username changed or deleted
+    ended_by_agent = "ended by agent"  # "sign out everywhere"
+    idle = "idle"
+    expired = "expired"
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """What a session cookie's id stands for now: who is signed in, or why nobody is."""
+
+    who: SignedInCustomer | None
+    ended: SessionEnd | None = None
+
+
+@dataclass(frozen=True)
+class SignInStatus:
+    """A customer's portal sign-in, for the console: when they last signed in, the wrong
+    passwords since, and until when sign-in is refused."""
+
+    last_signed_in_at: datetime | None
+    failures_since: int
+    # Until when every address is refused (the per-username ceiling), else None.
+    locked_until: datetime | None
+    # How many addresses must wait now (too many wrong passwords from each).
+    addresses_waiting: int
+    open_sessions: int
+
+
+@dataclass(frozen=True)
+class SignInRecord:
+    """One line of a customer's sign-in history."""
+
+    at: datetime
+    event: str  # signed in, wrong password, locked, signed out, sessions ended, unlocked
+    address: str
+    detail: str
