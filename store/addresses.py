@@ -1,5 +1,12 @@
 """Rule 2: the Primary Email Address field. Free text holding one or more
-addresses separated by commas, semicolons or white space; each must be valid."""
+addresses separated by commas, semicolons or spaces; each must be valid.
+
+Tabs, line breaks and every other control or invisible character are refused, not
+taken as separators: printed raw, they forge lines in the console, the CLI's output and
+logs ("a@x.com\nC999999 ...") and hide what an address really is. International
+domains are accepted as typed (the mailer sends them in their ASCII IDNA form).
+Comments ("(x)") and quoted local parts ('"a b"@x.com') are refused: billing contacts
+don't need them and most relays and mailboxes mishandle them."""
 from __future__ import annotations
 
 import re
@@ -8,6 +15,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 
 from .errors import InvalidPrimaryEmail
+from .text import unsafe_character
 
 MAX_FIELD_LENGTH = 2000
 MAX_ADDRESSES = 20
@@ -28,6 +36,11 @@ def parse_primary_email(field: str) -> ParsedAddresses:
         return ParsedAddresses((), "The Primary Email Address field is empty.")
     if len(text) > MAX_FIELD_LENGTH:
         return ParsedAddresses((), f"The Primary Email Address field is longer than {MAX_FIELD_LENGTH} characters.")
+    unsafe = unsafe_character(text)
+    if unsafe is not None:
+        return ParsedAddresses((), "The Primary Email Address field can't contain line breaks, tabs, control or "
+                                   f"invisible characters (found: {unsafe}); separate addresses with commas, "
+                                   "semicolons or spaces.")
     addresses: list[str] = []
     seen: set[str] = set()
     for part in _SEPARATORS.split(text):
