@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from email.utils import parseaddr
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+import idna
 from email_validator import EmailNotValidError, validate_email
 from peewee import IntegrityError
 
@@ -84,7 +85,8 @@ def parse_setting(key: str, text: str) -> dict[str, object]:
             return {key: False}
         raise InvalidSetting(f"{key} is on or off, not {text!r}.", field=key)
     if key in ("setup_link_hours", "reset_link_hours"):
-        if not text.isdigit() or not 1 <= int(text) <= MAX_LINK_HOURS:
+        # ASCII digits only: "²" and "٣" are digits to str.isdigit, not to an agent reading it back.
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_LINK_HOURS:
             raise InvalidSetting(f"A link lifetime is a whole number of hours from 1 to {MAX_LINK_HOURS}.", field=key)
         return {key: int(text)}
     if key == "portal_url":
@@ -97,11 +99,28 @@ def parse_setting(key: str, text: str) -> dict[str, object]:
 
 
 def _portal_url(text: str) -> str:
+    """The base of every link emailed: it must stay one clickable URL in any mail client."""
+    if any(ch.isspace() for ch in text):
+        raise InvalidSetting("The portal URL can't contain spaces.", field="portal_url")
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidSetting("The portal URL must start with https:// or http:// and name a host.", field="portal_url")
     if parts.query or parts.fragment or len(text) > 400:
         raise InvalidSetting("The portal URL can't have a query or a fragment, or be over 400 characters.", field="portal_url")
+    host = parts.hostname
+    if not host.isascii():
+        # An international host name is kept in its ASCII (IDNA) form, which every mail
+        # client links and no look-alike letter can hide in.
+        try:
+            ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            raise InvalidSetting(f"The portal URL's host {host!r} is not a valid domain name.", field="portal_url") from None
+        netloc = parts.netloc.lower().replace(host, ascii_host)
+        parts = parts._replace(netloc=netloc)
+        text = urlunsplit(parts)
+    if not text.isascii():
+        raise InvalidSetting("The portal URL's path must be plain ASCII (percent-encode other characters).",
+                             field="portal_url")
     return text.rstrip("/")
 
 
