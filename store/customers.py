@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import replace
 
-from peewee import IntegrityError, JOIN, ModelSelect
+from peewee import IntegrityError
 
 from . import activity, clock
 from .addresses import MAX_FIELD_LENGTH, parse_primary_email, require_valid
 from .db import write
 from .errors import InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .links import queue_portal_email, revoke_open_links
-from .records import bump_version, customer_row, portal_view_of, state_of
+from .records import bump_version, customer_row, portal_view_of
 from .settings import get_settings
-from .models import Customer, PortalLogin
-from .usernames import username_key
+from .models import Customer
+from .search import count_customers as search_count, search_customers, skip_rows
+from .search_text import terms_of
 from .values import (
-    CustomerDetail, CustomerOrder, CustomerSummary, CustomerUpdate, NewCustomer, PortalState, SearchPage,
+    CustomerDetail, CustomerOrder, CustomerUpdate, MatchCount, NewCustomer, PortalState, SearchCursor, SearchPage,
 )
 
 MAX_NAME = 200
@@ -158,41 +160,20 @@ def get_customer(reference: str) -> CustomerDetail:
     )
 
 
-def _search_query(text: str, state: PortalState | None) -> ModelSelect:
-    query = Customer.select(Customer, PortalLogin).join(PortalLogin, JOIN.LEFT_OUTER)
-    for term in (text or "").split()[:8]:
-        term = term[:100]
-        query = query.where(
-            Customer.name.contains(term) | Customer.company.contains(term)
-            | Customer.reference.contains(term) | Customer.primary_email.contains(term)
-            | PortalLogin.username_key.contains(username_key(term))
-        )
-    if state is PortalState.not_set_up:
-        query = query.where(PortalLogin.id.is_null())
-    elif state is PortalState.awaiting_customer:
-        query = query.where(PortalLogin.id.is_null(False) & PortalLogin.password_hash.is_null())
-    elif state is PortalState.active:
-        query = query.where(PortalLogin.password_hash.is_null(False))
-    return query
-
-
-def _summary(customer: Customer, login: PortalLogin | None) -> CustomerSummary:
-    # A LEFT OUTER join gives None, or a row of NULLs on some backends, for "no login".
-    login = login if login is not None and login.id is not None else None
-    return CustomerSummary(
-        reference=customer.reference, name=customer.name, company=customer.company,
-        primary_email=customer.primary_email, username=login.username if login else None,
-        state=state_of(login),
-    )
-
-
 def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0,
-                   order: CustomerOrder = CustomerOrder.name) -> SearchPage:
-    """One page of customers matching every word of ``text`` in name, company,
-    reference, Primary Email Address or portal username; never loads them all."""
-    column = {CustomerOrder.name: Customer.name, CustomerOrder.reference: Customer.reference,
-              CustomerOrder.company: Customer.company}[order]
-    query = _search_query(text, state).order_by(column, Customer.id).limit(limit + 1).offset(offset)
-    rows = list(query)
-    customers = tuple(_summary(c, c.portallogin) for c in rows[:limit])
-    return SearchPage(customers=customers, offset=offset, has_more=len(rows) > limit)
+                   order: CustomerOrder = CustomerOrder.name, after: SearchCursor | None = None) -> SearchPage:
+    """One page of customers matching every word of ``text`` in name, company, reference,
+    any address of the Primary Email Address or portal username, best match first
+    (store/search.py says how). Page on with ``after=page.next_after``; ``offset`` still
+    works for old callers but reads every row before it."""
+    if offset and after is None:
+        after = skip_rows(text, state, order, offset)
+        if after is None:
+            return SearchPage(customers=(), offset=offset, has_more=False, terms=terms_of(text))
+    page = search_customers(text, state=state, limit=limit, after=after, order=order)
+    return replace(page, offset=offset)
+
+
+def count_customers(text: str = "", *, state: PortalState | None = None) -> MatchCount:
+    """How many customers ``find_customers`` finds for ``text``: exact up to 10,000, then '10,000+'."""
+    return search_count(text, state=state)

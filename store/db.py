@@ -1,6 +1,7 @@
 """The database: chosen at run time from a URL, schema brought up to date on first use."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -24,12 +25,17 @@ def open_database(url: str) -> Database:
         # WAL lets consoles read while the mailer writes; IMMEDIATE makes every
         # write transaction take the write lock up front, so two writers queue
         # on busy_timeout instead of failing on a lock upgrade.
-        return SqliteDatabase(
+        db = SqliteDatabase(
             path,
             pragmas={"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1,
                      "synchronous": "normal"},
             lock_type="IMMEDIATE",
         )
+        # The search index's triggers fold text with these Python functions on every connection.
+        from .search_index import register_functions
+
+        register_functions(db)
+        return db
     return connect_url(url)
 
 
@@ -39,7 +45,24 @@ def init(url: str, *, migrate: bool = True) -> Database:
     database.initialize(db)
     if migrate:
         migrate_schema()
+        check_search_index()
     return db
+
+
+# Why customer search runs without its index on this database (said at start), else None.
+search_index_problem: str | None = None
+
+
+def check_search_index() -> str | None:
+    """Make sure the search index is complete (its triggers, and on PostgreSQL its pg_trgm
+    indexes); log and return why search must fall back to reading every customer, else None."""
+    global search_index_problem
+    from .search_index import ensure
+
+    search_index_problem = ensure(database.obj)
+    if search_index_problem:
+        logging.getLogger("store.search").warning(search_index_problem)
+    return search_index_problem
 
 
 def migrate_schema() -> list[str]:

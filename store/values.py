@@ -179,10 +179,40 @@ class CustomerOrder(str, Enum):
 
 
 @dataclass(frozen=True)
+class SearchCursor:
+    """Where a page of search results ended: its rank tier, sort key and customer id.
+    Only meaningful for the same words, state filter and order."""
+
+    tier: int
+    key: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
 class SearchPage:
     customers: tuple[CustomerSummary, ...]
     offset: int
     has_more: bool
+    # Pass as ``after`` for the next page (None on the last). A page may hold fewer rows than
+    # asked for and still have more: the store reads a bounded stretch of customers a call.
+    next_after: SearchCursor | None = None
+    # The cursor this page was asked for (None: the first page).
+    after: SearchCursor | None = None
+    # The query's words as the store matched them (folded: no case, no accents), for highlighting.
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MatchCount:
+    """How many customers a search matches: exact, or at least ``count`` when ``more``."""
+
+    count: int
+    more: bool
+
+    @property
+    def text(self) -> str:
+        noun = "customer" if self.count == 1 and not self.more else "customers"
+        return f"{self.count:,}{'+' if self.more else ''} {noun}"
 
 
 @dataclass(frozen=True)

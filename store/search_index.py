@@ -1,0 +1,339 @@
+"""The customer search index: one row a customer in ``customer_search`` with its folded sort
+keys, portal state, document and word starts, kept in step by triggers on the customer and
+portal login tables (in the same transaction as the change), and a trigram index over it:
+an FTS5 trigram table on SQLite, pg_trgm GIN indexes on PostgreSQL.
+
+Triggers rather than the service layer: every writer (the console, the portal, the mailer,
+an import) changes customers and logins, and none of them can forget the index.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+
+from .search_text import fold, postgres_functions, search_doc, search_words
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+STATE_SQL = ("CASE WHEN l.id IS NULL THEN 0 WHEN l.password_hash IS NULL THEN 1 ELSE 2 END")
+# (column, index suffix) of the three orders the results can be sorted in.
+SORT_KEYS = ("name_key", "company_key", "reference_key")
+
+_REFRESH_SELECT = f"""
+    SELECT c.id, {STATE_SQL}, portal_fold(c.name), portal_fold(c.company), portal_fold(c.reference),
+           d.doc, portal_search_words(d.doc)
+    FROM customer c
+    LEFT JOIN portal_login l ON l.customer_id = c.id
+    CROSS JOIN LATERAL (SELECT portal_search_doc(c.name, c.company, c.reference, l.username,
+                                                 c.primary_email) AS doc) d
+"""
+_UPSERT_TAIL = """
+    ON CONFLICT (customer_id) DO UPDATE SET state = excluded.state, name_key = excluded.name_key,
+        company_key = excluded.company_key, reference_key = excluded.reference_key,
+        doc = excluded.doc, words = excluded.words
+"""
+_COLUMNS = "customer_id, state, name_key, company_key, reference_key, doc, words"
+
+
+def register_functions(db: SqliteDatabase) -> None:
+    """The folding functions SQLite's triggers call, on every connection the store opens."""
+    db.register_function(fold, "portal_fold", 1, deterministic=True)
+    db.register_function(search_doc, "portal_search_doc", 5, deterministic=True)
+    db.register_function(search_words, "portal_search_words", 1, deterministic=True)
+
+
+def _index_ddl(collate: str) -> list[str]:
+    statements = []
+    for key in SORT_KEYS:
+        statements.append(f"CREATE INDEX IF NOT EXISTS customer_search_{key} "
+                          f"ON customer_search ({key}{collate}, customer_id)")
+        statements.append(f"CREATE INDEX IF NOT EXISTS customer_search_state_{key} "
+                          f"ON customer_search (state, {key}{collate}, customer_id)")
+    return statements
+
+
+# --- SQLite -------------------------------------------------------------------------
+
+def _sqlite_refresh(customer_id: str) -> str:
+    # SQLite has no LATERAL: the document is computed in a subquery over the joined row.
+    return f"""
+        INSERT INTO customer_search ({_COLUMNS})
+        SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
+            SELECT c.id AS id, {STATE_SQL} AS state, portal_fold(c.name) AS name_key,
+                   portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
+                   portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
+            FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
+            WHERE c.id = {customer_id})
+        WHERE true {_UPSERT_TAIL};"""
+
+
+SQLITE_TRIGGERS = {
+    "customer_search_customer_ai": f"""
+        CREATE TRIGGER customer_search_customer_ai AFTER INSERT ON customer BEGIN
+            {_sqlite_refresh("new.id")}
+        END""",
+    "customer_search_customer_au": f"""
+        CREATE TRIGGER customer_search_customer_au
+        AFTER UPDATE OF name, company, reference, primary_email ON customer BEGIN
+            {_sqlite_refresh("new.id")}
+        END""",
+    "customer_search_customer_ad": """
+        CREATE TRIGGER customer_search_customer_ad AFTER DELETE ON customer BEGIN
+            DELETE FROM customer_search WHERE customer_id = old.id;
+        END""",
+    "customer_search_login_ai": f"""
+        CREATE TRIGGER customer_search_login_ai AFTER INSERT ON portal_login BEGIN
+            {_sqlite_refresh("new.customer_id")}
+        END""",
+    "customer_search_login_au": f"""
+        CREATE TRIGGER customer_search_login_au
+        AFTER UPDATE OF username, password_hash, customer_id ON portal_login BEGIN
+            {_sqlite_refresh("old.customer_id")}
+            {_sqlite_refresh("new.customer_id")}
+        END""",
+    "customer_search_login_ad": f"""
+        CREATE TRIGGER customer_search_login_ad AFTER DELETE ON portal_login BEGIN
+            {_sqlite_refresh("old.customer_id")}
+        END""",
+    # The FTS5 table reads its text from customer_search (external content): these keep it in step.
+    "customer_search_fts_ai": """
+        CREATE TRIGGER customer_search_fts_ai AFTER INSERT ON customer_search BEGIN
+            INSERT INTO customer_search_fts (rowid, doc, words) VALUES (new.customer_id, new.doc, new.words);
+        END""",
+    "customer_search_fts_ad": """
+        CREATE TRIGGER customer_search_fts_ad AFTER DELETE ON customer_search BEGIN
+            INSERT INTO customer_search_fts (customer_search_fts, rowid, doc, words)
+            VALUES ('delete', old.customer_id, old.doc, old.words);
+        END""",
+    "customer_search_fts_au": """
+        CREATE TRIGGER customer_search_fts_au AFTER UPDATE OF doc, words ON customer_search
+        WHEN old.doc IS NOT new.doc OR old.words IS NOT new.words BEGIN
+            INSERT INTO customer_search_fts (customer_search_fts, rowid, doc, words)
+            VALUES ('delete', old.customer_id, old.doc, old.words);
+            INSERT INTO customer_search_fts (rowid, doc, words) VALUES (new.customer_id, new.doc, new.words);
+        END""",
+}
+
+
+def _install_sqlite(db: SqliteDatabase) -> None:
+    db.execute_sql("""
+        CREATE TABLE IF NOT EXISTS customer_search (
+            customer_id INTEGER PRIMARY KEY, state INTEGER NOT NULL,
+            name_key TEXT NOT NULL, company_key TEXT NOT NULL, reference_key TEXT NOT NULL,
+            doc TEXT NOT NULL, words TEXT NOT NULL)""")
+    db.execute_sql("""
+        CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_fts USING fts5(
+            doc, words, content='customer_search', content_rowid='customer_id',
+            tokenize='trigram')""")
+    for statement in _index_ddl(""):
+        db.execute_sql(statement)
+    create_sqlite_triggers(db)
+
+
+def create_sqlite_triggers(db: SqliteDatabase) -> None:
+    for name, statement in SQLITE_TRIGGERS.items():
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute_sql(statement)
+
+
+def drop_sqlite_triggers(db: SqliteDatabase) -> None:
+    """For a bulk load (bench/seed_customers.py): rows inserted meanwhile are indexed by rebuild()."""
+    for name in SQLITE_TRIGGERS:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+_SQLITE_FILL = f"""
+    INSERT INTO customer_search ({_COLUMNS})
+    SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
+        SELECT c.id AS id, {STATE_SQL} AS state, portal_fold(c.name) AS name_key,
+               portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
+               portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
+        FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
+        WHERE c.id >= ? AND c.id < ?)"""
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+_POSTGRES_REFRESH = f"""
+CREATE OR REPLACE FUNCTION portal_search_refresh(target integer) RETURNS void
+LANGUAGE sql AS $refresh$
+    INSERT INTO customer_search ({_COLUMNS})
+    {_REFRESH_SELECT}
+    WHERE c.id = target
+    {_UPSERT_TAIL};
+$refresh$"""
+
+_POSTGRES_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION portal_search_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $trigger$
+BEGIN
+    IF TG_TABLE_NAME = 'customer' THEN
+        PERFORM portal_search_refresh(NEW.id);
+    ELSE
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            PERFORM portal_search_refresh(OLD.customer_id);
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') AND (TG_OP = 'INSERT' OR NEW.customer_id <> OLD.customer_id) THEN
+            PERFORM portal_search_refresh(NEW.customer_id);
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$trigger$"""
+
+POSTGRES_TRIGGERS = {
+    "customer_search_customer": """
+        CREATE TRIGGER customer_search_customer
+        AFTER INSERT OR UPDATE OF name, company, reference, primary_email ON customer
+        FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
+    "customer_search_login": """
+        CREATE TRIGGER customer_search_login
+        AFTER INSERT OR DELETE OR UPDATE OF username, password_hash, customer_id ON portal_login
+        FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
+}
+POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login"}
+TRIGRAM_INDEXES = {
+    "customer_search_doc_trgm": "CREATE INDEX IF NOT EXISTS customer_search_doc_trgm "
+                                "ON customer_search USING gin (doc gin_trgm_ops)",
+    "customer_search_words_trgm": "CREATE INDEX IF NOT EXISTS customer_search_words_trgm "
+                                  "ON customer_search USING gin (words gin_trgm_ops)",
+}
+
+
+def _install_postgres(db: PostgresqlDatabase) -> None:
+    for statement in postgres_functions():
+        db.execute_sql(statement)
+    db.execute_sql("""
+        CREATE TABLE IF NOT EXISTS customer_search (
+            customer_id integer PRIMARY KEY REFERENCES customer (id) ON DELETE CASCADE,
+            state smallint NOT NULL,
+            name_key text COLLATE "C" NOT NULL, company_key text COLLATE "C" NOT NULL,
+            reference_key text COLLATE "C" NOT NULL,
+            doc text COLLATE "C" NOT NULL, words text COLLATE "C" NOT NULL)""")
+    db.execute_sql(_POSTGRES_REFRESH)
+    db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
+    for statement in _index_ddl(""):
+        db.execute_sql(statement)
+    create_postgres_triggers(db)
+    create_trigram_indexes(db)
+
+
+def create_postgres_triggers(db: PostgresqlDatabase) -> None:
+    for name, statement in POSTGRES_TRIGGERS.items():
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
+        db.execute_sql(statement)
+
+
+def drop_postgres_triggers(db: PostgresqlDatabase) -> None:
+    for name in POSTGRES_TRIGGERS:
+        db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
+
+
+def create_trigram_indexes(db: PostgresqlDatabase) -> str | None:
+    """Create pg_trgm and the GIN indexes; None when done, else why not (search then scans)."""
+    try:
+        with db.atomic():  # a savepoint: a refusal must not undo the caller's transaction
+            db.execute_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            for statement in TRIGRAM_INDEXES.values():
+                db.execute_sql(statement)
+    except Exception as error:  # noqa: BLE001 - any refusal (no package, no privilege) means: fall back
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return reason
+    return None
+
+
+_POSTGRES_FILL = f"INSERT INTO customer_search ({_COLUMNS}) {_REFRESH_SELECT} WHERE c.id >= %s AND c.id < %s"
+
+
+# --- both ---------------------------------------------------------------------------
+
+def install(db: Database) -> None:
+    """Create the index, its triggers and functions, and fill it from the customers."""
+    if isinstance(db, PostgresqlDatabase):
+        _install_postgres(db)
+    else:
+        _install_sqlite(db)
+    rebuild(db)
+
+
+def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000) -> None:
+    """Fill the index afresh from the customer and portal login tables, in one transaction;
+    ``progress(done, total)`` hears about each chunk of customers."""
+    postgres = isinstance(db, PostgresqlDatabase)
+    with db.atomic():
+        db.execute_sql("DELETE FROM customer_search")
+        low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
+        done = 0
+        for start in range(low or 0, (high or -1) + 1, chunk):
+            cursor = db.execute_sql(_POSTGRES_FILL if postgres else _SQLITE_FILL, (start, start + chunk))
+            done = min(total, done + max(cursor.rowcount, 0))
+            if progress:
+                progress(done, total)
+        if not postgres:
+            db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
+
+
+@contextmanager
+def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
+    """For a bulk load of customers (demo data, the benchmark): the triggers are off meanwhile,
+    and the index is rebuilt once at the end (on PostgreSQL with its trigram indexes made
+    afresh, faster than growing them row by row)."""
+    postgres = isinstance(db, PostgresqlDatabase)
+    if postgres:
+        drop_postgres_triggers(db)
+        for name in TRIGRAM_INDEXES:
+            db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+    else:
+        drop_sqlite_triggers(db)
+    try:
+        yield
+    finally:
+        rebuild(db, progress)
+        if postgres:
+            create_postgres_triggers(db)
+            create_trigram_indexes(db)
+        else:
+            create_sqlite_triggers(db)
+
+
+def trigram_index_problem(db: Database) -> str | None:
+    """Why search runs without its trigram index, in words for the person starting a process;
+    None when the index is there. On PostgreSQL it tries once more to create a missing one."""
+    if not isinstance(db, PostgresqlDatabase):
+        return None
+    present = db.execute_sql(
+        "SELECT count(*) FROM pg_indexes WHERE tablename = 'customer_search' AND indexname IN %s",
+        (tuple(TRIGRAM_INDEXES),)).fetchone()[0]
+    if present == len(TRIGRAM_INDEXES):
+        return None
+    reason = create_trigram_indexes(db)
+    if reason is None:
+        return None
+    return (f"Customer search runs without its index: the PostgreSQL extension pg_trgm could not be "
+            f"created ({reason}). Search still works but reads every customer (slow beyond ~100,000). "
+            "Ask the database owner to run CREATE EXTENSION pg_trgm; the index is then made at the next start.")
+
+
+def ensure(db: Database) -> str | None:
+    """Put back what a later migration may have dropped (SQLite loses a table's triggers
+    when a migration rebuilds that table), then say whether the trigram index is there."""
+    if isinstance(db, PostgresqlDatabase):
+        present = {row[0] for row in db.execute_sql(
+            "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(POSTGRES_TRIGGERS),)).fetchall()}
+        if present != set(POSTGRES_TRIGGERS):
+            with db.atomic():
+                create_postgres_triggers(db)
+                rebuild(db)
+    elif isinstance(db, SqliteDatabase):
+        present = {row[0] for row in db.execute_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'customer_search_%'").fetchall()}
+        if present != set(SQLITE_TRIGGERS):
+            with db.atomic():
+                create_sqlite_triggers(db)
+                rebuild(db)
+    return trigram_index_problem(db)

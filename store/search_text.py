@@ -1,0 +1,167 @@
+"""How customer text is made searchable: folded (case and accents dropped), cut into the
+fields that rank (exact keys, word starts) and the words a short term is matched against.
+
+The same rules exist twice: here in Python (SQLite calls these functions from its
+triggers, and the query's terms go through ``fold``) and as SQL functions for PostgreSQL,
+generated from the same tables by ``postgres_functions`` so both backends agree.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Letters with a base letter that NFKD can't reach, and punctuation a typist can't type.
+_SPECIAL = {
+    "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ĳ": "ij", "Ĳ": "ij",
+    "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "đ": "d", "Đ": "d", "ø": "o", "Ø": "o",
+    "ł": "l", "Ł": "l", "ħ": "h", "Ħ": "h", "ı": "i", "İ": "i", "ŀ": "l", "Ŀ": "l",
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+    "\u00a0": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ",
+    **{chr(cp): " " for cp in range(0x2000, 0x200B)},
+}
+# Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional (Vietnamese).
+_LATIN_RANGES = (range(0x00C0, 0x0250), range(0x1E00, 0x1F00))
+# Combining accents, as in text typed in decomposed form: dropped.
+_COMBINING = range(0x0300, 0x0370)
+
+
+def _fold_table() -> dict[str, str]:
+    table: dict[str, str] = dict(_SPECIAL)
+    for block in _LATIN_RANGES:
+        for cp in block:
+            ch = chr(cp)
+            if ch in table:
+                continue
+            base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            if base and base != ch and base.isascii() and base.isalpha():
+                table[ch] = base.lower()
+    for cp in _COMBINING:
+        table[chr(cp)] = ""
+    return table
+
+
+FOLD_TABLE = _fold_table()
+_TRANSLATE = str.maketrans(FOLD_TABLE)
+
+# Field and key separators inside the folded document (never in a term: terms are split on
+# white space and control characters are refused in names).
+NAME_END = "\t"
+KEY_END = "\n"
+# Each word in the words column is preceded by two spaces, so a one-letter word start is a
+# three-character string a trigram index can look up.
+WORD_MARK = "  "
+_ADDRESS_SPLIT = re.compile(r"[,; \t\n\r\f\v]+")
+_WHITESPACE_SPLIT = re.compile(r"[ \t\n]+")
+# Word parts: runs of ASCII letters and digits, or any non-ASCII character (after folding
+# those are letters of other scripts); the same class in PostgreSQL's regular expressions.
+_PART_SPLIT = re.compile(r"[^a-z0-9\u0080-\U0010ffff]+")
+_PART_SPLIT_SQL = r"[^a-z0-9\u0080-\U0010FFFF]+"
+
+
+def fold(text: str | None) -> str:
+    """Lower case without accents: 'Zoë Müller' -> 'zoe muller', 'Straße' -> 'strasse'."""
+    return (text or "").translate(_TRANSLATE).lower()
+
+
+def search_keys(reference: str, username: str | None, primary_email: str) -> list[str]:
+    """The values an exact match ranks first on: reference, portal username, each address."""
+    keys = [fold(reference)]
+    if username:
+        keys.append(fold(username))
+    keys.extend(part for part in _ADDRESS_SPLIT.split(fold(primary_email)) if part)
+    return keys
+
+
+def search_doc(name: str, company: str, reference: str, username: str | None, primary_email: str) -> str:
+    """The folded text a term of three or more characters is found in, anywhere:
+    'name<TAB>company<LF>key<LF>key<LF>...', so '<LF>term<LF>' is an exact key."""
+    keys = search_keys(reference, username, primary_email)
+    return fold(name) + NAME_END + fold(company) + KEY_END + "".join(k + KEY_END for k in keys)
+
+
+def search_words(doc: str) -> str:
+    """Every word start of a document: its whitespace-separated words (keys whole, so
+    'ada.l' is a start of 'ada.lovelace@x.example') and their letter-and-digit parts,
+    each after WORD_MARK."""
+    words = {w for w in _WHITESPACE_SPLIT.split(doc) if w}
+    words.update(p for p in _PART_SPLIT.split(doc) if p)
+    return "".join(WORD_MARK + w for w in sorted(words)) + " "
+
+
+def terms_of(text: str | None, *, most: int = 8, longest: int = 100) -> tuple[str, ...]:
+    """The folded words of a query, each kept once, in the order typed."""
+    seen: dict[str, None] = {}
+    for word in fold(text).split()[:most]:
+        seen.setdefault(word[:longest], None)
+    return tuple(seen)
+
+
+def highlight_spans(text: str, terms: tuple[str, ...], *, short: int = 2) -> list[tuple[int, int]]:
+    """Where ``terms`` (folded, as in SearchPage.terms) occur in ``text`` as shown, as
+    (start, end) character ranges, merged: a term of ``short`` characters or fewer only at a
+    word start, as the search matched it."""
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        for piece in fold(ch):
+            folded.append(piece)
+            origin.append(index)
+    flat = "".join(folded)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = flat.find(term)
+        while start != -1:
+            at_word_start = start == 0 or not flat[start - 1].isalnum()
+            if len(term) > short or at_word_start:
+                spans.append((origin[start], origin[start + len(term) - 1] + 1))
+            start = flat.find(term, start + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def postgres_functions() -> list[str]:
+    """The folding rules above as immutable SQL functions (usable in index expressions)."""
+    multi = {k: v for k, v in FOLD_TABLE.items() if len(v) > 1}
+    single = {k: v for k, v in FOLD_TABLE.items() if len(v) == 1}
+    dropped = [k for k, v in FOLD_TABLE.items() if v == ""]
+    expression = "$1"
+    for source, target in sorted(multi.items()):
+        expression = f"replace({expression}, {_sql_literal(source)}, {_sql_literal(target)})"
+    sources = "".join(single) + "".join(dropped)
+    targets = "".join(single.values())
+    expression = f"lower(translate({expression}, {_sql_literal(sources)}, {_sql_literal(targets)}))"
+    return [
+        f"""CREATE OR REPLACE FUNCTION portal_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
+            AS $fold$ SELECT {expression} $fold$""",
+        r"""CREATE OR REPLACE FUNCTION portal_search_doc(name text, company text, reference text,
+                                                         username text, primary_email text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $doc$
+            SELECT portal_fold(coalesce(name, '')) || chr(9) || portal_fold(coalesce(company, '')) || chr(10)
+                   || portal_fold(reference) || chr(10)
+                   || coalesce(portal_fold(username) || chr(10), '')
+                   || coalesce((SELECT string_agg(part, chr(10)) || chr(10)
+                                FROM regexp_split_to_table(portal_fold(coalesce(primary_email, '')),
+                                                           '[,; \t\n\r\f\v]+') AS part
+                                WHERE part <> ''), '')
+            $doc$""",
+        f"""CREATE OR REPLACE FUNCTION portal_search_words(doc text) RETURNS text
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            AS $words$
+            SELECT coalesce(string_agg('  ' || word, '' ORDER BY word COLLATE "C"), '') || ' '
+            FROM (SELECT regexp_split_to_table(doc, '[ \\t\\n]+') AS word
+                  UNION
+                  SELECT regexp_split_to_table(doc, '{_PART_SPLIT_SQL}')) AS words
+            WHERE word <> ''
+            $words$""",
+    ]
