@@ -95,7 +95,7 @@ def run_console(url: str, report_fd: int) -> None:
     from store.config import load_config
     from tui import app as tui_app
     from tui.app import PortalConsoleApp
-    from tui.cli import build_parser
+    from cli.main import build_parser
     from tui.messages import SearchResults
 
     build_parser()

@@ -41,7 +41,7 @@ def start_server(url: str, folder: Path, port: int) -> subprocess.Popen:
     env.update(PORTAL_DATABASE_URL=url, PORTAL_MAILDIR=str(folder / "maildir"),
                PORTAL_SECRET_KEY="bench-secret-key")
     log = (folder / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "tui.cli", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)],
                                env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

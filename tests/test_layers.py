@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("store", "tui", "portal", "mailer")
+PACKAGES = ("store", "tui", "portal", "mailer", "cli")
 
 
 def imports_of(path: Path, package: str) -> set[str]:
@@ -28,13 +28,30 @@ def imports_of(path: Path, package: str) -> set[str]:
 
 
 def modules(package: str) -> dict[str, Path]:
-    return {f"{package}.{p.stem}": p for p in (ROOT / package).glob("*.py") if p.stem != "__init__"}
+    folder = ROOT.joinpath(*package.split("."))
+    found = {f"{package}.{p.stem}": p for p in folder.glob("*.py") if p.stem != "__init__"}
+    assert found, f"no modules in {package}"
+    return found
 
 
 def test_the_store_imports_no_other_part():
     for name, path in modules("store").items():
         outside = {m for m in imports_of(path, "store") if not m.startswith("store")}
         assert not outside, f"{name} imports {outside}"
+
+
+def test_nothing_imports_the_command_line():
+    """`cli` builds the program from the parts; no part depends on how it was started."""
+    for package in ("store", "tui", "portal", "mailer"):
+        for name, path in modules(package).items():
+            assert not {m for m in imports_of(path, package) if m.startswith("cli")}, name
+
+
+def test_the_console_is_only_textual_over_the_store():
+    """tui/ imports the store, never the portal or the mailer: the program hands it its mailer."""
+    for package in ("tui", "tui.screens", "tui.widgets"):
+        for name, path in modules(package).items():
+            assert not {m for m in imports_of(path, package) if m.split(".")[0] in ("portal", "mailer")}, name
 
 
 def test_the_portal_and_the_mailer_never_import_the_console():

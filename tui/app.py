@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual import on
 from textual.app import App
@@ -13,15 +13,22 @@ from textual.screen import ModalScreen, Screen
 from store.errors import PortalError, UnexpectedError
 from tui import bindings
 from tui.commands import PortalCommands
-from tui.messages import OpenCustomer, ShowError, Toast, WorkerFailed
+from tui.messages import OpenCustomer, ShowError, WorkerFailed
 from tui.typeahead import TypeAheadApp
 from tui.workers import ReportsWorkerErrors
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.error_modal import ErrorModal
 
-if TYPE_CHECKING:
-    from mailer.background import BackgroundMailer
-    from store.config import Config
+
+
+class ConsoleMailer(Protocol):
+    """What the console needs of the dispatcher the program hands it (mailer.background's):
+    start it once the first screen is up, stop it on quit."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
 
 log = logging.getLogger("console")
 
@@ -50,7 +57,7 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
     NOTIFICATION_TIMEOUT = 6
 
     def __init__(self, agent: str, *, poll_seconds: float = 1.0, search_delay: float = 0.12,
-                 page_size: int = 100, mailer: BackgroundMailer | None = None) -> None:
+                 page_size: int = 100, mailer: ConsoleMailer | None = None) -> None:
         super().__init__()
         self.agent = agent
         # The outbox dispatcher running beside the console (PORTAL_MAILER_IN_CONSOLE), or None.
@@ -104,10 +111,6 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
         self.show_error(UnexpectedError(
             f"The console met an error it did not expect, and stopped that action. Nothing else was "
             f"changed. Tell support the reference {reference}: the details are in the console's log."))
-
-    @on(Toast)
-    def _on_toast(self, message: Toast) -> None:
-        self.notify(message.text, title=message.title, severity=message.severity)  # type: ignore[arg-type]
 
     # --- navigation ---------------------------------------------------------
 
@@ -256,29 +259,3 @@ def _form_name(screen: Screen) -> str:
     if labels:
         return str(labels.first().content)
     return screen.__class__.__name__.removesuffix("Screen")
-
-
-def run_console(config: Config) -> None:
-    """Open the console for the configured agent (the store is already initialised)."""
-    # The log file takes the mailer's warnings and the tracebacks of unexpected errors.
-    _log_to_file(config)
-    mailer = None
-    if config.mailer_in_console:
-        from mailer.background import BackgroundMailer
-
-        mailer = BackgroundMailer(config)
-    PortalConsoleApp(agent=config.agent, mailer=mailer).run()
-
-
-def _log_to_file(config: Config) -> None:
-    """Send warnings and errors (the mailer's, unexpected ones) to PORTAL_LOG_FILE: the screen is the console's."""
-    root = logging.getLogger()
-    try:
-        config.log_file.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(config.log_file, encoding="utf-8")
-    except OSError:
-        root.addHandler(logging.NullHandler())  # a log we can't write must not stop the console
-        return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)

@@ -33,7 +33,7 @@ def start_server(database_url: str, folder: Path, port: int, *, timeout: float =
     log_path = folder / "server.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
         )
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)

@@ -108,7 +108,7 @@ def delivered_setup_link(live: LiveServer, name: str, folder: Path) -> str:
     address = f"{name.lower().replace(' ', '.')}@example.com"
     add_customer(name=name, primary_email=address, actor=AGENT)
     env = child_env(PORTAL_DATABASE_URL=live.database_url, PORTAL_MAILDIR=str(folder / "maildir"))
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "mailer", "--once"], env=env, cwd=folder,
+    done = subprocess.run([sys.executable, "-m", "cli", "mailer", "--once"], env=env, cwd=folder,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     for _, message in mailbox.Maildir(folder / "maildir", factory=None, create=False).items():

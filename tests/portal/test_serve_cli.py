@@ -12,7 +12,7 @@ from tests.children import child_env
 
 def _serve(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = child_env(PORTAL_DATABASE_URL=f"sqlite:///{tmp_path / 'portal.db'}")
-    return subprocess.run([sys.executable, "-m", "tui.cli", "serve", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", "serve", *args], capture_output=True, text=True,
                           env=env, cwd=tmp_path, timeout=60)
 
 

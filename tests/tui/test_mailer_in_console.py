@@ -8,18 +8,22 @@ from email.utils import getaddresses
 
 from textual.widgets import DataTable
 
+from cli.console import console_mailer
 from mailer.background import BackgroundMailer
-from store.config import Config
+from store.config import Config, load_config
 from tui.app import PortalConsoleApp
 
 from .conftest import AGENT, open_customer, settle
 
 
 def mailer_for(database_url: str, tmp_path) -> BackgroundMailer:
-    """A background mailer delivering to a Maildir under tmp_path, polling quickly."""
+    """The mailer the program hands the console (PORTAL_MAILER_IN_CONSOLE on, the default),
+    delivering to a Maildir under tmp_path and polling quickly."""
     config = Config(database_url=database_url, smtp_host=None, maildir=tmp_path / "maildir",
                     mailer_poll_seconds=0.05)
-    return BackgroundMailer(config)
+    mailer = console_mailer(config)
+    assert isinstance(mailer, BackgroundMailer)
+    return mailer
 
 
 def status_of_last_email() -> str:
@@ -60,13 +64,20 @@ class TestMailerInConsole:
         assert [address for _, address in getaddresses([messages[0]["To"]])] == [
             "ken@unix.example", "dmr@unix.example", "ops@unix.example"]
 
-    async def test_without_a_mailer_the_email_stays_queued(self, console_app) -> None:
-        """The twin: with PORTAL_MAILER_IN_CONSOLE off the console only queues; a mailer process sends."""
-        app = console_app(poll_seconds=0.2)
-        async with app.run_test(size=(80, 24)) as pilot:
-            assert app.mailer is None
+    async def test_with_the_mailer_switched_off_the_console_only_queues(
+            self, demo_db, tmp_path, monkeypatch) -> None:
+        """The twin: PORTAL_MAILER_IN_CONSOLE=false, read as the program reads it, gives the console
+        no mailer; the email stays queued (a mailer process sends) and the status line says so."""
+        monkeypatch.setenv("PORTAL_MAILER_IN_CONSOLE", "false")
+        monkeypatch.setenv("PORTAL_MAILDIR", str(tmp_path / "maildir"))
+        mailer = console_mailer(load_config())
+        assert mailer is None
+        app = PortalConsoleApp(agent=AGENT, mailer=mailer, poll_seconds=0.2, search_delay=0.0)
+        async with app.run_test(size=(120, 40)) as pilot:
             await open_customer(pilot, "C000006")
             await pilot.press("m")
             await settle(pilot)
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1.0)  # five polls, and twice the console's mailer start delay
             assert status_of_last_email() == "queued"
+            assert "mailer: not here" in str(app.screen.query_one("StatusLine").render())
+        assert not (tmp_path / "maildir").exists() or not list(mailbox.Maildir(tmp_path / "maildir", create=False))

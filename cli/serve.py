@@ -12,7 +12,7 @@ def _port(text: str) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the customer portal until interrupted."""
-    from .server import serve
+    from portal.server import serve
 
     return serve(args.host, args.port)
 

@@ -29,7 +29,7 @@ def cmd_mailer(args: argparse.Namespace) -> int:
     """Run the dispatcher: one pass with --once, else until a signal stops it."""
     from store.config import load_config
 
-    from .dispatcher import dispatch_once
+    from mailer.dispatcher import dispatch_once
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s: %(message)s")
     config = load_config()
@@ -42,7 +42,7 @@ def cmd_mailer(args: argparse.Namespace) -> int:
 
 
 async def _serve(config: Config) -> None:
-    from .dispatcher import Dispatcher
+    from mailer.dispatcher import Dispatcher
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
