@@ -29,16 +29,6 @@ class ShowError(Message):
         self.error = error
 
 
-class Toast(Message):
-    """A completed action to tell the agent about."""
-
-    def __init__(self, text: str, *, title: str = "", severity: str = "information") -> None:
-        super().__init__()
-        self.text = text
-        self.title = title
-        self.severity = severity
-
-
 class SearchResults(Message):
     """A page of search results for query number ``generation`` (older ones are dropped)."""
 

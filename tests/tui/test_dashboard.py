@@ -10,6 +10,7 @@ from store.values import OutboxStatus
 from tests.tui.conftest import AGENT, SIZES, count, open_customer, settle
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.search import SearchScreen
+from tui.widgets.error_modal import ErrorModal
 
 STILL = dict(poll_seconds=60.0)
 
@@ -97,7 +98,9 @@ class TestDashboardPilot:
             await pilot.press("e", "r")
             await settle(pilot)
             assert OutboxEmail.get_by_id(queued.outbox_id).attempts == 0
-            assert any("only a failed email" in n.message for n in app._notifications)
+            # The store's refusal, in the one error modal, as on the Outbox screen.
+            assert isinstance(app.screen, ErrorModal)
+            assert f"Email {queued.outbox_id} is queued; only a failed email can be sent again." == app.screen.error.message
 
     async def test_escape_goes_back_to_search_which_shows_the_new_state(self, console_app) -> None:
         """After a change on the dashboard, the search results show the customer's new state."""

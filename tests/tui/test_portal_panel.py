@@ -13,7 +13,7 @@ import json
 import pytest
 from textual.widgets import Button, Input, Label
 
-from store import panel
+from store import panel as panel_actions
 from store.activity import list_activity
 from store.settings import update_setting
 from store.values import PortalState
@@ -92,7 +92,7 @@ class TestPortalSnapshots:
         """A change made elsewhere after the panel was read: Update is refused, nothing overwritten."""
 
         def behind() -> None:
-            panel.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
+            panel_actions.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
 
         keys = ["u", "ctrl+u", *"g.m", "enter"]
         assert snap_compare(console_app(**STILL), terminal_size=size,
@@ -106,7 +106,7 @@ class TestPortalSnapshots:
         async def run(pilot) -> None:
             await open_customer(pilot, "C000002")
             await pilot.press("u", "ctrl+u", *"g.m")
-            panel.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
+            panel_actions.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
             pilot.app.screen.post_message(CustomerChanged())  # what the next refresh does
             await settle(pilot)
 
@@ -238,7 +238,7 @@ class TestPortalActions:
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000002")
-            panel.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
+            panel_actions.set_username("C000002", "grace.elsewhere", expected_version=None, actor="bob")
             await update_to(pilot, "grace.mine")
             assert isinstance(app.screen, ErrorModal)
             assert app.screen.error.title == "Changed by someone else"
@@ -252,7 +252,7 @@ class TestPortalActions:
         app = console_app(poll_seconds=0.5)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")
-            panel.set_username("C000003", "turing.elsewhere", expected_version=None, actor="bob")
+            panel_actions.set_username("C000003", "turing.elsewhere", expected_version=None, actor="bob")
             for _ in range(20):
                 await asyncio.sleep(0.1)
                 if panel(app).view.username == "turing.elsewhere":
@@ -320,7 +320,7 @@ class TestPortalOnPostgres:
             await settle(pilot)
             assert login_of_pg("C000003") == "alan.pg"
             assert count("outbox_email") == 1
-            panel.set_username("C000003", "alan.elsewhere", expected_version=None, actor="bob")
+            panel_actions.set_username("C000003", "alan.elsewhere", expected_version=None, actor="bob")
             for _ in range(20):
                 await asyncio.sleep(0.1)
                 if panel(app).view.username == "alan.elsewhere":
@@ -401,7 +401,7 @@ class TestUnexpectedErrors:
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000003")
-            monkeypatch.setattr(portal, "set_username", broken)
+            monkeypatch.setattr(panel_actions, "set_username", broken)
             with caplog.at_level(logging.ERROR, logger="console"):
                 await update_to(pilot, "alan.t")
             assert app.is_running

@@ -14,7 +14,7 @@ from store.errors import PortalError
 from store.values import EmailKind, OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
-from tui.messages import CustomerChanged, ShowError, Toast
+from tui.messages import CustomerChanged, ShowError
 from tui.workers import ReportsWorkerErrors
 from tui.widgets.row_table import RowTable
 
@@ -115,13 +115,11 @@ class EmailsSection(ReportsWorkerErrors, Vertical):
         return emails[row] if 0 <= row < len(emails) else None
 
     def retry_selected(self) -> None:
-        """Queue the highlighted email again, if it failed."""
+        """Queue the highlighted email again. Whether it may be is the store's answer (as on the
+        Outbox screen): a refusal comes back with its reason in the error modal."""
         email = self.selected
         if email is None:
-            self.post_message(Toast("There is no email to send again.", severity="warning"))
-        elif not email.can_retry:
-            self.post_message(Toast(f"Email {email.id} is {email.status.value}; only a failed email "
-                                    "can be sent again.", severity="warning"))
+            self.notify("There is no email to send again.", severity="warning")
         else:
             self._retry(email.id)
 
@@ -132,5 +130,5 @@ class EmailsSection(ReportsWorkerErrors, Vertical):
         except PortalError as error:
             self.post_message(ShowError(error))
         else:
-            self.post_message(Toast(f"Email {email.id} queued again to {', '.join(email.to)}."))
+            self.app.call_from_thread(self.notify, f"Email {email.id} queued again to {', '.join(email.to)}.")
         self.post_message(CustomerChanged())

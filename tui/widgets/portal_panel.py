@@ -20,7 +20,7 @@ from store import panel
 from store.errors import PortalError, StaleEdit
 from store.values import PortalView
 from tui.calls import call
-from tui.messages import ActionFinished, CustomerChanged, ShowError, Toast
+from tui.messages import ActionFinished, CustomerChanged, ShowError
 from tui.widgets.confirm import ConfirmModal
 from tui.workers import ReportsWorkerErrors
 
@@ -150,7 +150,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         base = self._base or view
         typed = self.query_one("#username-input", Input).value
         if base.update_changes_nothing(typed):
-            self.post_message(Toast(f"The username is already {base.username}; nothing to update."))
+            self.notify(f"The username is already {base.username}; nothing to update.")
             return
         self.busy = True
         self._set_username(base.reference, typed, base.version)
@@ -162,7 +162,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         if view is None or self.busy:
             return
         if view.delete_refusal is not None:
-            self.post_message(Toast(view.delete_refusal.message, severity="warning"))
+            self.notify(view.delete_refusal.message, severity="warning")
             return
 
         def answered(yes: bool | None) -> None:
@@ -270,5 +270,5 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
             # Saved: the next step (m to send the email) should not type into the field.
             self._hand_keys_back()
         if message.toast:
-            self.post_message(Toast(message.toast))
+            self.notify(message.toast)
         self.post_message(CustomerChanged())
