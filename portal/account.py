@@ -1,36 +1,32 @@
 """The main login page, the signed-in page, sign-in and sign-out."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.customers import get_customer
-from store.errors import CustomerNotFound, InvalidLogin
-from store.signin import authenticate
-from store.usernames import username_key
-from store.values import SignedInCustomer
+from store.errors import InvalidLogin, TooManyAttempts
+from store.sessions import check_session, sign_out
+from store.signin import begin_sign_in, finish_sign_in
+from store.values import SessionEnd, SignedInCustomer
 
 from .forms import FormError, has_control_characters, read_form
-from .pages import NOTES, blocked, client_ip, csrf_refused, hashing, in_thread, page, redirect, too_many
+from .pages import NOTES, client_ip, csrf_refused, hashing, in_thread, page, redirect, too_many
 from .security import csrf_ok, rotate_csrf
-from .sessions import sign_in, signed_in
+from .sessions import keep_session_id, session_id
+
+# What the login page says when a saved session no longer signs in (a sign-out says nothing).
+ENDED_NOTES = {
+    SessionEnd.login_changed: NOTES["session-ended"],
+    SessionEnd.ended_by_agent: NOTES["ended-by-agent"],
+    SessionEnd.idle: NOTES["idle"],
+    SessionEnd.expired: NOTES["session-expired"],
+}
 
 
-def _login_state(reference: str) -> tuple[str | None, datetime | None]:
-    """The customer's current username and when their password was set."""
-    try:
-        portal = get_customer(reference).portal
-    except CustomerNotFound:
-        return None, None
-    return portal.username, portal.password_set_at
-
-
-async def start_session(request: Request, who: SignedInCustomer) -> None:
-    """Sign the customer in on this browser, with a fresh CSRF token."""
-    _, password_set_at = await in_thread(_login_state, who.reference)
-    sign_in(request, who, password_set_at)
+def start_session(request: Request, who: SignedInCustomer) -> None:
+    """This browser now holds the new session the store started, with a fresh CSRF token."""
+    assert who.session_id is not None, "the store started no session"
+    keep_session_id(request, who.session_id)
     rotate_csrf(request)
 
 
@@ -42,21 +38,22 @@ def login_page(request: Request, *, status: int = 200, note: str | None = None, 
 
 
 async def home(request: Request) -> Response:
-    """GET /: the signed-in page, or the main login page (with a note after a redirect)."""
+    """GET /: the signed-in page, or the main login page (with a note after a redirect, or
+    saying why a session that was signed in no longer is)."""
     note = NOTES.get(request.query_params.get("note", ""))
-    who = signed_in(request)
-    if who is not None:
-        username, password_set_at = await in_thread(_login_state, who["reference"])
-        same_password = password_set_at is not None and password_set_at.isoformat() == who["password_set_at"]
-        if username == who["username"] and same_password:
-            return page(request, "signed_in.html", title="Signed in", who=who, note=note)
-        request.session.clear()  # the username or password changed since: sign in again
-        note = NOTES["session-ended"]
+    sid = session_id(request)
+    if sid is not None:
+        check = await in_thread(check_session, sid)
+        if check.who is not None:
+            return page(request, "signed_in.html", title="Signed in", who=check.who, note=note)
+        request.session.clear()
+        note = ENDED_NOTES.get(check.ended, note)
     return login_page(request, note=note)
 
 
 async def login(request: Request) -> Response:
-    """POST /login: one neutral message for every wrong pair; failures are rate limited."""
+    """POST /login: one neutral message for every wrong pair. Each attempt is counted in the
+    database before its password is checked, so no burst gets past the limits."""
     try:
         form = await read_form(request)
     except FormError as error:
@@ -69,29 +66,29 @@ async def login(request: Request) -> Response:
     if has_control_characters(username):
         return login_page(request, status=400, username="",
                           error="A username can't contain line breaks or control characters.")
-    limits, limiter = request.app.state.limits, request.app.state.limiter
-    keys = [(f"login-ip:{client_ip(request)}", limits.login_per_ip),
-            (f"login-user:{username_key(username)[:256]}", limits.login_per_username)]
-    wait = blocked(limiter, keys)
-    if wait is not None:
-        return too_many(request, wait, "/")
+    limits = request.app.state.limits.sign_in
     try:
-        who = await hashing(request, authenticate, username, password)
+        ticket = await in_thread(begin_sign_in, username, client_ip(request), limits)
+    except TooManyAttempts as error:
+        return too_many(request, error, "/")
+    try:
+        who = await hashing(request, finish_sign_in, ticket, password, limits=limits)
     except InvalidLogin as error:
-        for key, limit in keys:
-            limiter.record(key, limit)
         return login_page(request, status=400, error=error.message, username=username)
-    await start_session(request, who)
+    start_session(request, who)
     return redirect("/")
 
 
 async def logout(request: Request) -> Response:
-    """POST /logout: end the session."""
+    """POST /logout: end the session in the database, so a saved cookie no longer signs in."""
     try:
         form = await read_form(request)
     except FormError:
         form = {}
     if not csrf_ok(request, form):
         return csrf_refused(request, "/")
+    sid = session_id(request)
+    if sid is not None:
+        await in_thread(sign_out, sid, client_ip(request))
     request.session.clear()
     return redirect("/?note=signed-out")

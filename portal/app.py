@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import account, links, pages, prompts
-from .ratelimit import Limits, RateLimiter
+from .ratelimit import Limits
 from .security import Guard
 from .sessions import SESSION_SECONDS
 
@@ -65,7 +65,6 @@ def create_app(secret_key: str | None = None, *, https: bool = False, limits: Li
     app = Starlette(routes=routes, middleware=middleware, lifespan=_lifespan,
                     exception_handlers={HTTPException: pages.http_error})
     app.state.limits = limits or Limits()
-    app.state.limiter = RateLimiter()
     app.state.prompt_seconds = prompt_seconds
     app.state.prompt_tasks = set()
     return app

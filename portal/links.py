@@ -4,14 +4,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.errors import FormExpired, LinkUnusable, PortalError
-from store.links import form_still_open
-from store.credentials import complete_link, open_link
+from store.credentials import check_grant, complete_link, open_link
+from store.errors import FormExpired, FormTriesUsedUp, LinkUnusable, PortalError
 from store.values import LinkGrant, LinkPurpose
 
 from .account import start_session
 from .forms import FormError, has_control_characters, read_form
-from .pages import csrf_refused, hashing, in_thread, page, redirect
+from .pages import client_ip, csrf_refused, hashing, in_thread, page, redirect
 from .security import csrf_ok
 from .sessions import current_grant, drop_grant, keep_grant
 
@@ -59,13 +58,26 @@ def credentials_page(request: Request, grant: LinkGrant, *, status: int = 200, u
     )
 
 
-def _usable_grant(request: Request, purpose: LinkPurpose) -> LinkGrant | Response:
+def _closed(request: Request, error: LinkUnusable) -> Response:
+    """The form can't be used any more: forget the grant and say why on the login page, by
+    the error's class (open too long, sent too often, or the link is no longer valid)."""
+    drop_grant(request)
+    if isinstance(error, FormExpired):
+        return redirect("/?note=expired")
+    if isinstance(error, FormTriesUsedUp):
+        return redirect("/?note=tries")
+    return redirect("/?note=link")
+
+
+async def _usable_grant(request: Request, purpose: LinkPurpose) -> LinkGrant | Response:
+    """The grant this browser holds, if its form is still open (the store's rule)."""
     grant = current_grant(request, purpose)
     if grant is None:
         return redirect("/?note=link")
-    if not form_still_open(grant):
-        drop_grant(request)
-        return redirect("/?note=expired")
+    try:
+        await in_thread(check_grant, grant)
+    except LinkUnusable as error:
+        return _closed(request, error)
     return grant
 
 
@@ -80,10 +92,10 @@ async def reset_form(request: Request) -> Response:
 
 
 async def _credentials(request: Request, purpose: LinkPurpose) -> Response:
-    grant = _usable_grant(request, purpose)
+    grant = await _usable_grant(request, purpose)
     if isinstance(grant, Response):
         return grant
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (never the POST handler)
         return credentials_page(request, grant)
     try:
         form = await read_form(request)
@@ -97,15 +109,12 @@ async def _credentials(request: Request, purpose: LinkPurpose) -> Response:
         return credentials_page(request, grant, status=400, username=username,
                                 errors={"password_confirm": "The two passwords are not the same."})
     try:
-        who = await hashing(request, complete_link, grant, username=username, password=password)
-    except FormExpired:
-        drop_grant(request)
-        return redirect("/?note=expired")
-    except LinkUnusable:
-        drop_grant(request)
-        return redirect("/?note=link")
+        who = await hashing(request, complete_link, grant, username=username, password=password,
+                            address=client_ip(request))
+    except LinkUnusable as error:
+        return _closed(request, error)
     except PortalError as error:
         field = error.field if error.field in ("username", "password") else "form"
         return credentials_page(request, grant, status=400, username=username, errors={field: error.message})
-    await start_session(request, who)
+    start_session(request, who)
     return redirect("/")

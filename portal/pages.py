@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from store.errors import LinkUnusable
-from store.links import GRANT_MINUTES
+from store.errors import FormTriesUsedUp, LinkUnusable, TooManyAttempts
+from store.links import FORM_TRIES, GRANT_MINUTES
+from store.sessions import IDLE_MINUTES, SESSION_HOURS
 
-from .ratelimit import Limit, RateLimiter, minutes_text
 from .security import CSRF_FIELD, csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -26,8 +26,12 @@ NOTES = {
     "link": LinkUnusable().message,
     "expired": f"That page was open for more than {GRANT_MINUTES} minutes, so it closed. "
                "Use Forgot Password or Create Credential below to get a new link.",
+    "tries": FormTriesUsedUp(FORM_TRIES).message,
     "signed-out": "You have signed out.",
     "session-ended": "Your portal login changed, so you were signed out. Please sign in again.",
+    "ended-by-agent": "You were signed out of the portal on every device. Please sign in again.",
+    "idle": f"You were signed out after {IDLE_MINUTES} minutes without activity. Please sign in again.",
+    "session-expired": f"You were signed out: a session lasts at most {SESSION_HOURS} hours. Please sign in again.",
 }
 
 
@@ -96,15 +100,8 @@ def csrf_refused(request: Request, back: str) -> Response:
                         "Go back, reload the page and try again.", back=back)
 
 
-def blocked(limiter: RateLimiter, keys: list[tuple[str, Limit]]) -> timedelta | None:
-    """The longest wait any of the keys must sit out, or None."""
-    waits = [w for key, limit in keys if (w := limiter.retry_after(key, limit)) is not None]
-    return max(waits) if waits else None
-
-
-def too_many(request: Request, wait: timedelta, back: str) -> Response:
+def too_many(request: Request, refusal: TooManyAttempts, back: str) -> Response:
     """429 with the wait in whole minutes and Retry-After."""
-    seconds = max(1, int(wait.total_seconds()) + 1)
-    return message_page(request, 429, "Too many attempts",
-                        f"Too many attempts, try again in {minutes_text(wait)}.", back=back,
+    seconds = max(1, math.ceil(refusal.wait.total_seconds()))
+    return message_page(request, 429, refusal.title, refusal.message, back=back,
                         headers={"Retry-After": str(seconds)})

@@ -10,12 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from store.prompts import request_password_reset
-from store.usernames import username_key
+from store.errors import TooManyAttempts
+from store.prompts import count_prompt, identifier_problem, request_password_reset
 
-from .forms import FormError, has_control_characters, read_form
+from .forms import FormError, read_form
 from .logs import redact
-from .pages import blocked, client_ip, csrf_refused, page, too_many
+from .pages import client_ip, csrf_refused, in_thread, page, too_many
 from .security import csrf_ok
 
 log = logging.getLogger("portal")
@@ -29,7 +29,6 @@ PROMPTS = {
 }
 PROMPT_SENT = ("If that matches a customer account with portal access by email, we have sent an email "
                "to the account's email addresses. It can take a few minutes to arrive; its link works once.")
-MAX_IDENTIFIER = 320
 
 
 def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
@@ -44,7 +43,7 @@ def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
 
     async def view(request: Request) -> Response:
         """GET shows the form; POST checks it, counts it, and answers the same in the same time."""
-        if request.method == "GET":
+        if request.method != "POST":  # GET, and HEAD (never the POST handler)
             return prompt_page(request)
         try:
             form = await read_form(request)
@@ -53,22 +52,13 @@ def prompt_view(slug: str) -> Callable[[Request], Awaitable[Response]]:
         if not csrf_ok(request, form):
             return csrf_refused(request, f"/{slug}")
         identifier = form.get("identifier", "").strip()
-        if not identifier:
-            return prompt_page(request, status=400, error="Enter your username or email address.")
-        if len(identifier) > MAX_IDENTIFIER:
-            return prompt_page(request, status=400,
-                               error=f"A username or email address has at most {MAX_IDENTIFIER} characters.")
-        if has_control_characters(identifier):
-            return prompt_page(request, status=400, identifier="",
-                               error="A username or email address can't contain line breaks or control characters.")
-        limits, limiter = request.app.state.limits, request.app.state.limiter
-        keys = [(f"prompt-ip:{client_ip(request)}", limits.prompt_per_ip),
-                (f"prompt-id:{username_key(identifier)}", limits.prompt_per_identifier)]
-        wait = blocked(limiter, keys)
-        if wait is not None:
-            return too_many(request, wait, f"/{slug}")
-        for key, limit in keys:
-            limiter.record(key, limit)
+        problem = identifier_problem(identifier)  # the store's rule, said on the form
+        if problem is not None:
+            return prompt_page(request, status=400, error=problem)
+        try:
+            await in_thread(count_prompt, identifier, client_ip(request), request.app.state.limits.prompts)
+        except TooManyAttempts as error:
+            return too_many(request, error, f"/{slug}")
         await answer_in_fixed_time(request, functools.partial(request_password_reset, identifier, prompt=name))
         return page(request, "prompt_sent.html", title=name, message=PROMPT_SENT)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from peewee import InterfaceError, OperationalError
+from peewee import DatabaseError, InterfaceError, OperationalError
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,7 +29,7 @@ CSRF_FIELD = "csrf_token"
 
 class Guard:
     """Outermost middleware: the headers above on every response, and an error page
-    (503 when the database is unreachable, else 500) instead of a bare failure."""
+    (503 when the database is unreachable or unreadable, else 500) instead of a bare failure."""
 
     def __init__(self, app: ASGIApp, *, https: bool = False, error_page=None) -> None:
         self.app = app
@@ -61,12 +61,19 @@ class Guard:
         except Exception as error:
             if started or self.error_page is None:
                 raise
-            unreachable = isinstance(error, (OperationalError, InterfaceError))
+            unreachable = database_unavailable(error)
             log.error("%s %s failed: %s: %s", scope.get("method"), redact(scope["path"]),
                       type(error).__name__, redact(str(error)).splitlines()[0] if str(error) else "",
                       exc_info=not unreachable)
             response = self.error_page(Request(scope), 503 if unreachable else 500)
             await response(scope, receive, send_with_headers)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when the database can't serve at all: unreachable (OperationalError, a lost
+    connection) or a file that is not (or no longer) a database, which SQLite reports as a
+    plain DatabaseError. Its subclasses (an IntegrityError, a ProgrammingError) are bugs."""
+    return isinstance(error, (OperationalError, InterfaceError)) or type(error) is DatabaseError
 
 
 def csrf_token(request: Request) -> str:

@@ -1,7 +1,9 @@
-"""What the signed session cookie holds: an opened link's grant, and who is signed in.
+"""What the signed session cookie holds: an opened link's grant, the CSRF token, and the id
+of the signed-in session.
 
-The cookie is signed (PORTAL_SECRET_KEY), not encrypted: it holds only what the
-customer may see (their reference, name and username), never a token or a password.
+Who is signed in is never read from the cookie: the id is looked up in the database
+(store/sessions.py), so the server can end a session whatever a saved cookie holds. The
+cookie is signed (PORTAL_SECRET_KEY), not encrypted: it holds nothing secret beyond that id.
 """
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from datetime import datetime
 
 from starlette.requests import Request
 
-from store.values import LinkGrant, LinkPurpose, SignedInCustomer
+from store.sessions import SESSION_HOURS
+from store.values import LinkGrant, LinkPurpose
 
-# A signed-in session ends after this long (an opened link's form: store.links.form_still_open).
-SESSION_SECONDS = 8 * 60 * 60
+# The cookie lasts no longer than the session it may hold (the store ends it earlier when idle).
+SESSION_SECONDS = SESSION_HOURS * 60 * 60
 
 
 def keep_grant(request: Request, grant: LinkGrant) -> None:
@@ -41,16 +44,13 @@ def drop_grant(request: Request) -> None:
     request.session.pop("grant", None)
 
 
-def sign_in(request: Request, who: SignedInCustomer, password_set_at: datetime | None) -> None:
-    """Start a signed-in session; the password's time lets a later change end it."""
+def keep_session_id(request: Request, session_id: str) -> None:
+    """This browser is now signed in with the session ``session_id``: nothing else is kept."""
     request.session.clear()
-    request.session["who"] = {
-        "reference": who.reference, "name": who.name, "username": who.username,
-        "password_set_at": password_set_at.isoformat() if password_set_at else None,
-    }
+    request.session["sid"] = session_id
 
 
-def signed_in(request: Request) -> dict | None:
-    """Who this session says is signed in, or None."""
-    who = request.session.get("who")
-    return who if isinstance(who, dict) else None
+def session_id(request: Request) -> str | None:
+    """The session id this browser holds, or None."""
+    value = request.session.get("sid")
+    return value if isinstance(value, str) else None

@@ -7,12 +7,14 @@ from peewee import IntegrityError
 from . import activity, clock
 from .addresses import parse_primary_email
 from .db import write
-from .errors import FormExpired, InvalidUsername, LinkUnusable, UsernameTaken
-from .links import form_still_open, revoke_open_links, use_up, usable
+from .errors import FormExpired, FormTriesUsedUp, InvalidUsername, LinkUnusable, UsernameTaken
+from .links import FORM_TRIES, form_still_open, revoke_open_links, take_form_try, use_up, usable
 from .models import Customer, PortalLink, PortalLogin
 from .passwords import check_password, hash_password
 from .records import bump_version, customer_row, login_of
+from .sessions import record_event, start_session
 from .settings import get_settings
+from .signin import end_login_sessions
 from .tokens import token_hash, well_formed
 from .usernames import clean_username, username_key
 from .values import LinkGrant, LinkPurpose, LinkUse, SignedInCustomer
@@ -45,15 +47,39 @@ def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
         )
 
 
-def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> SignedInCustomer:
+def check_grant(grant: LinkGrant) -> None:
+    """Whether the form an opened link gave may still be shown and sent: FormExpired after
+    GRANT_MINUTES, FormTriesUsedUp once sent FORM_TRIES times, LinkUnusable when the link was
+    revoked since (a new username, a new address, a password set)."""
+    if not form_still_open(grant):
+        raise FormExpired()
+    link = PortalLink.get_or_none(PortalLink.id == grant.link_id)
+    if link is None or link.revoked_at is not None:
+        raise LinkUnusable()
+    if link.form_tries >= FORM_TRIES:
+        raise FormTriesUsedUp(FORM_TRIES)
+    if not grant.consumed and not usable(link, clock.now()):
+        raise LinkUnusable()
+
+
+def complete_link(grant: LinkGrant, *, username: str | None, password: str,
+                  address: str | None = None) -> SignedInCustomer:
     """The customer sent the setup or reset form: set the username (when needed) and password.
 
-    Setting a password revokes every open link. A taken username raises UsernameTaken;
-    the grant stays good for another try until GRANT_MINUTES after the link was opened.
+    Each sending counts against the form's FORM_TRIES first, whatever its outcome. Setting a
+    password revokes every open link, ends every portal session and clears the username's
+    counted sign-in failures, in the same transaction. With ``address`` the customer is then
+    signed in: a new session starts in that transaction too. A taken username raises
+    UsernameTaken; the grant stays good for another try until GRANT_MINUTES after the link
+    was opened, or until its tries are used up.
     """
     now = clock.now()
     if not form_still_open(grant):
         raise FormExpired()
+    with write():
+        counted = take_form_try(grant.link_id)
+    if not counted:
+        raise FormTriesUsedUp(FORM_TRIES)
     customer = customer_row(grant.customer_reference)
     login = login_of(customer)
     if login is not None and grant.purpose is LinkPurpose.reset:
@@ -91,8 +117,13 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str) -> S
                 PortalLogin.update(username=name, username_key=key, password_hash=password_hash,
                                    password_set_at=now).where(PortalLogin.id == login.id).execute()
             revoke_open_links(customer.id, "password set", forms_too=True)
+            end_login_sessions(customer.id, key)
             activity.record(customer.id, activity.ACTOR_CUSTOMER, "password set",
                             f"with the {grant.purpose.value} link")
+            session_id = None
+            if address is not None:
+                session_id = start_session(customer.id, address)
+                record_event(customer.id, "signed in", address, f"after setting a password ({grant.purpose.value} link)")
     except IntegrityError:
         raise UsernameTaken() from None
-    return SignedInCustomer(reference=customer.reference, name=customer.name, username=name)
+    return SignedInCustomer(reference=customer.reference, name=customer.name, username=name, session_id=session_id)

@@ -15,6 +15,9 @@ from .values import EmailKind, LinkGrant, LinkPurpose, OutboxStatus, QueuedEmail
 
 # The page a setup or reset link opens stays usable this long after the link was opened.
 GRANT_MINUTES = 30
+# The form an opened link gives may be sent this many times (a taken username, a weak
+# password, a typo); then it closes, so that one link can't probe usernames without end.
+FORM_TRIES = 10
 PURPOSE_OF_KIND = {EmailKind.credential_create: LinkPurpose.setup, EmailKind.password_reset: LinkPurpose.reset}
 
 
@@ -74,6 +77,13 @@ def queue_portal_email(
 def form_still_open(grant: LinkGrant) -> bool:
     """Whether the form an opened link gave may still be sent: for GRANT_MINUTES after the open."""
     return clock.now() - grant.opened_at <= timedelta(minutes=GRANT_MINUTES)
+
+
+def take_form_try(link_id: int) -> bool:
+    """Count one sending of the link's form; False when its FORM_TRIES are used up. One
+    conditional UPDATE: however many sendings arrive at once, no more than FORM_TRIES count."""
+    return PortalLink.update(form_tries=PortalLink.form_tries + 1).where(
+        (PortalLink.id == link_id) & (PortalLink.form_tries < FORM_TRIES)).execute() == 1
 
 
 def usable(link: PortalLink, now) -> bool:

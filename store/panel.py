@@ -11,8 +11,9 @@ from .errors import StaleEdit, UsernameTaken
 from .links import queue_portal_email, revoke_open_links
 from .models import PortalLogin
 from .records import bump_version, customer_row, login_of, portal_view_of
+from .sessions import end_customer_sessions
 from .usernames import clean_username, username_key
-from .values import PortalView, QueuedEmail
+from .values import PortalView, QueuedEmail, SessionEnd
 
 
 def send_portal_email(reference: str, *, expected_version: int | None = None, actor: str) -> QueuedEmail:
@@ -31,7 +32,8 @@ def send_portal_email(reference: str, *, expected_version: int | None = None, ac
 
 
 def set_username(reference: str, username: str, *, expected_version: int | None, actor: str) -> PortalView:
-    """Update: set or change the portal username. Changing it revokes every open link."""
+    """Update: set or change the portal username. Changing it revokes every open link and
+    ends every portal session (signed in under the old name), in the same transaction."""
     name = clean_username(username)
     key = username_key(name)
     try:
@@ -53,6 +55,7 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
             else:
                 PortalLogin.update(username=name, username_key=key).where(PortalLogin.id == login.id).execute()
                 revoked = revoke_open_links(customer.id, "username changed", forms_too=True)
+                end_customer_sessions(customer.id, SessionEnd.login_changed)
                 activity.record(customer.id, actor, "username changed",
                                 activity.links_revoked(revoked), old=login.username, new=name)
             return portal_view_of(customer)
@@ -62,7 +65,8 @@ def set_username(reference: str, username: str, *, expected_version: int | None,
 
 
 def delete_username(reference: str, *, expected_version: int | None, actor: str) -> PortalView:
-    """Delete: the username and the password go, every open link is revoked; state NOT SET UP."""
+    """Delete: the username and the password go, every open link is revoked and every portal
+    session ends, in one transaction; state NOT SET UP."""
     with write():
         customer = customer_row(reference, lock=True)
         bump_version(customer, expected_version)
@@ -72,6 +76,7 @@ def delete_username(reference: str, *, expected_version: int | None, actor: str)
             raise refusal
         PortalLogin.delete().where(PortalLogin.id == login.id).execute()
         revoked = revoke_open_links(customer.id, "username deleted", forms_too=True)
+        end_customer_sessions(customer.id, SessionEnd.login_changed)
         detail = "password removed" if login.password_hash else "no password had been set"
         if revoked:
             detail += f"; {activity.links_revoked(revoked)}"

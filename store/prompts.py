@@ -3,22 +3,65 @@ Reset email to the customers a username or address names, answering the same eit
 Rule 4 of docs/design.md."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from . import activity, clock
 from .addresses import parse_primary_email
 from .db import write
+from .errors import TooManyAttempts
 from .links import queue_portal_email
-from .models import Customer, OutboxEmail, PortalLogin
+from .models import Customer, OutboxEmail, PortalAttempt, PortalLogin
 from .records import customer_row
 from .settings import get_settings
+from .signin import PROMPT, Limit, serialise_attempts, subject_of, window_wait
 from .usernames import username_key
 from .values import EmailKind
 
+# The longest username or email address a prompt takes (an email address's own limit).
+MAX_IDENTIFIER = 320
 # Customer-initiated reset emails (Forgot Password, Create Credential) per customer per hour.
 PROMPT_EMAILS_PER_HOUR = 3
 # A prompt naming an address shared by many customers sends to at most this many of them.
 PROMPT_MAX_CUSTOMERS = 10
+
+
+@dataclass(frozen=True)
+class PromptLimits:
+    """How often the prompts may be asked, known identifier or not (the same answer either
+    way): per identifier typed, and per client address across identifiers."""
+
+    per_identifier: Limit = Limit(5, timedelta(hours=1))
+    per_address: Limit = Limit(20, timedelta(hours=1))
+
+
+def identifier_problem(identifier: str) -> str | None:
+    """What is wrong with what was typed in a prompt, in words for the form, or None."""
+    text = (identifier or "").strip()
+    if not text:
+        return "Enter your username or email address."
+    if len(text) > MAX_IDENTIFIER:
+        return f"A username or email address has at most {MAX_IDENTIFIER} characters."
+    if any(not ch.isprintable() for ch in text):
+        return "A username or email address can't contain line breaks or control characters."
+    return None
+
+
+def count_prompt(identifier: str, address: str, limits: PromptLimits = PromptLimits()) -> None:
+    """Count one prompt request, or raise TooManyAttempts (nothing counted) when this
+    identifier or this address asked too often. In the database, atomically, so every
+    portal process shares the counts and a restart keeps them."""
+    subject = subject_of(username_key((identifier or "").strip()))
+    address = address[:64]
+    with write():
+        serialise_attempts()
+        now = clock.now()
+        waits = [w for w in (window_wait(PROMPT, PortalAttempt.subject == subject, limits.per_identifier, now),
+                             window_wait(PROMPT, PortalAttempt.address == address, limits.per_address, now))
+                 if w is not None and w > timedelta(0)]
+        if waits:
+            raise TooManyAttempts(max(waits))
+        PortalAttempt.create(kind=PROMPT, subject=subject, address=address, at=now)
 
 
 def request_password_reset(identifier: str, *, prompt: str) -> None:
@@ -28,9 +71,9 @@ def request_password_reset(identifier: str, *, prompt: str) -> None:
     Primary Email Address matches, when that email type is switched on. Returns
     nothing either way: the caller answers the same whether or not anything matched.
     """
-    text = (identifier or "").strip()
-    if not text or len(text) > 320 or any(not ch.isprintable() for ch in text):
+    if identifier_problem(identifier) is not None:
         return
+    text = identifier.strip()
     settings = get_settings()
     for customer in _customers_matching(text):
         with write():

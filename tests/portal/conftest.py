@@ -75,9 +75,11 @@ def make_client(store_db) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(*, limits: Limits | None = None, prompt_seconds: float = 0.02, https: bool = False,
-             secret_key: str | None = SECRET) -> TestClient:
+             secret_key: str | None = SECRET, address: str = "testclient") -> TestClient:
+        """``address`` is the client's IP address the portal sees (the limits count by it)."""
         app = create_app(secret_key, https=https, limits=limits, prompt_seconds=prompt_seconds)
-        client = TestClient(app, base_url="https://testserver" if https else "http://testserver")
+        client = TestClient(app, base_url="https://testserver" if https else "http://testserver",
+                            client=(address, 50000))
         client.__enter__()
         clients.append(client)
         return client

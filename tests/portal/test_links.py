@@ -259,3 +259,54 @@ class TestLinkUseOnSubmit:
         assert client.get(setup_link, follow_redirects=False).headers["location"] == "/setup"
         assert choose(client, "/setup", "ada").status_code == 303
         assert_neutral_redirect(make_client().get(setup_link, follow_redirects=False), setup_link)
+
+
+class TestFormTries:
+    def test_the_form_closes_after_ten_tries_and_says_why(self, client, customer, setup_link):
+        """One opened link can't probe usernames without end: the 11th sending is refused."""
+        client.get(setup_link)
+        for _ in range(10):
+            assert choose(client, "/setup", "ada", password="password123").status_code == 400
+        token = csrf_of(client.get("/").text)
+        closed = client.post("/setup", data={"csrf_token": token, "username": "ada", "password": GOOD_PASSWORD,
+                                             "password_confirm": GOOD_PASSWORD}, follow_redirects=False)
+        assert closed.status_code == 303 and closed.headers["location"] == "/?note=tries"
+        page = text_of(client.get("/?note=tries").text)
+        assert "This form was sent 10 times, so it closed. Ask for a new link" in page
+        assert client.get("/setup", follow_redirects=False).headers["location"] == "/?note=link"
+        assert portal_view(customer).state is PortalState.awaiting_customer
+
+    def test_the_tries_are_counted_per_link_in_the_database(self, client, make_client, customer, setup_link):
+        """With link use on submit, every browser that opens the link shares its tries."""
+        update_setting("link_use", "submit", actor=AGENT)
+        first, second = make_client(), make_client()
+        first.get(setup_link)
+        second.get(setup_link)
+        for _ in range(5):
+            choose(first, "/setup", "ada", password="password123")
+            choose(second, "/setup", "ada", password="password123")
+        assert sql_column("portal_link", "form_tries")[-1] == 10
+        assert second.get("/setup", follow_redirects=False).headers["location"] == "/?note=tries"
+
+    def test_a_new_link_gets_a_fresh_form(self, client, customer, setup_link):
+        client.get(setup_link)
+        for _ in range(10):
+            choose(client, "/setup", "ada", password="password123")
+        newer = path_of(link_of(send_portal_email(customer, actor=AGENT).outbox_id))
+        client.get(newer)
+        assert choose(client, "/setup", "ada").status_code == 303
+
+
+class TestHeadRequests:
+    def test_head_on_the_form_runs_no_post_and_counts_no_try(self, client, customer, setup_link):
+        client.get(setup_link)
+        for _ in range(12):
+            assert client.head("/setup").status_code == 200
+        assert sql_column("portal_link", "form_tries")[-1] == 0
+        assert portal_view(customer).state is PortalState.awaiting_customer
+        assert choose(client, "/setup", "ada").status_code == 303
+
+    def test_head_on_a_link_with_link_use_submit_does_not_use_it(self, client, customer, setup_link):
+        update_setting("link_use", "submit", actor=AGENT)
+        assert client.head(setup_link).status_code == 200
+        assert sql_column("portal_link", "used_at")[-1] is None

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from portal.ratelimit import Limit, Limits
+from portal.ratelimit import Limit, Limits, PromptLimits
 from portal.prompts import PROMPT_SENT
 from store.panel import set_username
 from store.settings import update_setting
@@ -119,8 +119,27 @@ class TestPromptRateLimit:
 
     def test_one_address_asking_for_many_accounts_is_limited(self, make_client, customer, fixed_clock):
         """Per client IP: walking through many names from one address is stopped."""
-        client = make_client(limits=Limits(prompt_per_ip=Limit(3, timedelta(minutes=20))))
+        client = make_client(limits=Limits(prompts=PromptLimits(per_address=Limit(3, timedelta(minutes=20)))))
         for name in ("one", "two", "three"):
             assert ask(client, "/forgot-password", name).status_code == 200
         blocked = ask(client, "/forgot-password", "four")
         assert blocked.status_code == 429 and "try again in 20 minutes" in text_of(blocked.text)
+
+    def test_the_counts_are_shared_by_processes_and_survive_a_restart(self, make_client, customer):
+        """Kept in the database: another portal process (or this one restarted) sees them."""
+        first = make_client()
+        for _ in range(5):
+            ask(first, "/forgot-password", "ada")
+        assert ask(make_client(), "/forgot-password", "ada").status_code == 429
+
+
+class TestHead:
+    @pytest.mark.parametrize("prompt", PROMPTS)
+    def test_head_on_a_prompt_sends_nothing(self, client, customer, prompt):
+        """HEAD never runs the POST handler: no email, nothing counted."""
+        set_username(customer, "ada", expected_version=None, actor=AGENT)
+        for _ in range(6):
+            assert client.head(prompt + "?identifier=ada").status_code == 200
+        time.sleep(0.1)
+        assert reset_emails() == [] and sql_column("portal_attempt", "id") == []
+        assert ask(client, prompt, "ada").status_code == 200

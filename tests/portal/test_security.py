@@ -70,6 +70,28 @@ class TestDatabaseDown:
         assert "can't reach its database right now. Nothing was changed" in text_of(answer.text)
         assert_secure_headers(answer)
 
+    @pytest.mark.parametrize("damage", ["header", "pages"])
+    def test_a_corrupt_database_file_gets_the_503_page(self, client, store_db, tmp_path, damage):
+        """A real portal database file, damaged on disk: SQLite says 'file is not a database'
+        (its header) or 'database disk image is malformed' (its tables' pages); the customer
+        reads the same page as for a database that is down, never a 500."""
+        path = tmp_path / "damaged.db"
+        real = db.open_database(f"sqlite:///{path}")
+        db.database.initialize(real)
+        db.migrate_schema()
+        real.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        real.close()
+        data = bytearray(path.read_bytes())
+        if damage == "header":
+            data[:16] = b"not a database!!"
+        else:  # every page after the first (which holds the schema)
+            data[4096:] = b"\xde\xad\xbe\xef" * ((len(data) - 4096) // 4)
+        path.write_bytes(bytes(data))
+        db.database.initialize(SqliteDatabase(str(path)))
+        answer = client.get("/setup/" + "A" * 43, follow_redirects=False)
+        assert answer.status_code == 503
+        assert "can't reach its database right now. Nothing was changed" in text_of(answer.text)
+
     def test_a_prompt_with_the_database_down_does_not_claim_an_email_was_sent(self, client, store_db):
         page = client.get("/forgot-password")
         db.database.initialize(SqliteDatabase("/proc/no-such-dir/portal.db"))
