@@ -39,6 +39,15 @@ APP = (
             tooltip="Queued, sent and failed emails of every customer"),
 )
 
+
+
+def shown_here(binding: Binding, description: str) -> Binding:
+    """An app-wide key the screen's footer shows: the same keys, action and help text.
+    (A quit key keeps its priority, else the app's own would take its place and hide it.)"""
+    return Binding(binding.key, f"app.{binding.action}", description, priority=binding.priority,
+                   tooltip=binding.tooltip)
+
+
 # App actions that open a screen or put the cursor in a field.
 _LEADS_ELSEWHERE = frozenset({"open_search", "help", "new_customer", "open_settings", "open_outbox"})
 # Keys that open a screen or move the cursor to another field: handled before the next
@@ -65,11 +74,8 @@ ACTIVITY = (Binding("S", "next_sort", "Sort", tooltip="Sort the activity log: ne
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",
             tooltip="Next portal state filter: all, not set up, awaiting customer, active"),
-    Binding("ctrl+n", "app.new_customer", "New", tooltip="Add a customer"),
-    Binding("ctrl+s", "app.open_settings", "Settings", tooltip="Settings"),
-    Binding("ctrl+o", "app.open_outbox", "Outbox", tooltip="All emails"),
-    # Priority like the app's own ctrl+q, which would otherwise take its place and hide it here.
-    Binding("ctrl+q", "app.quit", "Quit", priority=True, tooltip="Close the console"),
+    *(shown_here(binding, "New" if binding.id == "new-customer" else binding.description)
+      for binding in APP if binding.id in ("new-customer", "settings", "outbox", "quit")),
     Binding("ctrl+f,slash", "focus_search", "Search", show=False, tooltip="Cursor to the search box"),
     Binding("down", "focus_results", "Results", show=False, tooltip="From the search box to the results"),
     Binding("escape", "clear_search", "Clear", show=False, tooltip="Empty the search box"),
@@ -111,6 +117,11 @@ PORTAL = (
             tooltip="Delete the username (and password), after a question"),
 )
 
+# The username field of the PORTAL panel (tui/widgets/portal_panel.py): esc drops what was
+# typed and hands the keys back to the dashboard.
+PORTAL_FIELD = (Binding("escape", "leave_field", "Leave field", show=False,
+                        tooltip="In the username field: drop what was typed and leave the field"),)
+
 # The Emails section's table shows r in the footer only while a failed email is highlighted
 # (tui/widgets/emails_section.py); the dashboard's copy, hidden, lets r work from the tabs too.
 EMAILS_TABLE = (Binding("r", "retry", "Retry", id="email-retry", tooltip="Send the highlighted failed email again"),)
@@ -144,22 +155,30 @@ OUTBOX = (
                                               "by it, a second click reverses"),
 )
 
+HELP_SCREEN = (Binding("escape,f1,question_mark,q", "close", "Close", tooltip="Close the list of keys"),)
+# The list's footer entry says how to scroll it (the keys are VerticalScroll's own).
+HELP_KEYS = (Binding("down", "scroll_down", "Scroll", key_display="↑↓", tooltip="Scroll the list of keys"),)
+
 PALETTE = Binding("ctrl+p", "command_palette", "Commands",
                   tooltip="Command palette: every action, and customers by name")
 
 # What the help screen lists, by where the keys work.
 HELP = (
     KeyGroup("Everywhere", APP + (PALETTE,)),
-    KeyGroup("Customer search", SEARCH[:1] + SEARCH[5:] + (
+    # The search screen's own keys; its copies of the app-wide ones are listed under Everywhere.
+    KeyGroup("Customer search", tuple(b for b in SEARCH if not b.action.startswith("app.")) + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted customer's dashboard"),
         Binding("tab", "focus_next", "Next", tooltip="Search box, state filter, results"))),
     KeyGroup("Tables (search results, Outbox, Emails, Activity)", TABLE + (TABLE_PAGING,)),
     KeyGroup("Customer Dashboard", DASHBOARD),
-    KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)),
+    KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)
+             + PORTAL_FIELD),
     KeyGroup("Emails", EMAILS),
     KeyGroup("Activity", ACTIVITY),
     KeyGroup("Edit customer", EDIT_CUSTOMER),
-    KeyGroup("Copy", COPY[:2] + (Binding("enter", "select", "Copy", tooltip="Copy the highlighted value"),)),
+    KeyGroup("Copy", COPY[:1] + (
+        Binding(",".join(b.key for b in COPY[1:]), "pick", "Pick", tooltip=COPY[1].tooltip),
+        Binding("enter", "select", "Copy", tooltip="Copy the highlighted value"))),
     KeyGroup("New customer", NEW_CUSTOMER + (
         Binding("enter", "next", "Next", tooltip="Next field; in the last one, save"),)),
     KeyGroup("Settings", SETTINGS + (
@@ -168,6 +187,7 @@ HELP = (
     KeyGroup("Outbox", OUTBOX + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted email's customer"),)),
     KeyGroup("Questions", CONFIRM),
+    KeyGroup("Messages", DISMISS),
 )
 
 

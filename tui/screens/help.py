@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label
@@ -13,7 +12,7 @@ from tui import bindings
 class HelpKeys(VerticalScroll):
     """The list of keys; its footer entry says how to scroll it (the keys are VerticalScroll's own)."""
 
-    BINDINGS = [Binding("down", "scroll_down", "Scroll", key_display="↑↓", tooltip="Scroll the list of keys")]
+    BINDINGS = list(bindings.HELP_KEYS)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -23,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
     AUTO_FOCUS = "#help-keys"
 
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,f1,question_mark,q", "close", "Close", tooltip="Close the list of keys")]
+    BINDINGS = list(bindings.HELP_SCREEN)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):

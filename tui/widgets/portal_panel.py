@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from store import panel
 from store.errors import PortalError, StaleEdit
 from store.values import PortalView
+from tui import bindings
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError
 from tui.widgets.confirm import ConfirmModal
@@ -28,7 +29,7 @@ from tui.workers import ReportsWorkerErrors
 class PortalPanel(ReportsWorkerErrors, Vertical):
     """Username, state and the one email action of one customer."""
 
-    BINDINGS = [Binding("escape", "leave_field", "Leave field", show=False)]
+    BINDINGS = list(bindings.PORTAL_FIELD)
 
     view: reactive[PortalView | None] = reactive(None, init=False, always_update=True)
     # True while an action's worker runs: the buttons wait for it.
