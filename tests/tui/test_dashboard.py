@@ -123,6 +123,11 @@ class TestDashboardPilot:
             assert isinstance(app.screen, DashboardScreen)
             text = str(app.screen.query_one("#customer-addresses").content)
             assert "empty" in text
+            # The PORTAL panel says the same, and m, pressed anyway, queues nothing.
+            blocked = str(app.screen.query_one("#email-blocked").render())
+            assert blocked.startswith("Can't send:") and "empty" in blocked
+            await pilot.press("m")
+            await settle(pilot)
             assert count("outbox_email") == 0
 
     async def test_unknown_customer_is_said_and_search_stays(self, console_app) -> None:

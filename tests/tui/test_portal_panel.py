@@ -15,7 +15,9 @@ from textual.widgets import Button, Input, Label
 
 from store import panel as panel_actions
 from store.activity import list_activity
+from store.errors import InvalidUsername
 from store.settings import update_setting
+from store.usernames import clean_username
 from store.values import PortalState
 from tests.tui.conftest import AGENT, SIZES, count, login_of, open_customer, settle, wait_for
 from tui.messages import CustomerChanged
@@ -147,7 +149,11 @@ class TestPortalActions:
             await open_customer(pilot, "C000003")
             await update_to(pilot, "a b")
             error = app.screen.query_one("#username-error", Label)
-            assert error.has_class("-shown") and str(error.content)
+            # The store's own sentence for this username, word for word, naming what is wrong.
+            with pytest.raises(InvalidUsername) as refused:
+                clean_username("a b")
+            assert "space" in refused.value.message
+            assert error.has_class("-shown") and str(error.content) == refused.value.message
             assert app.screen.query_one("#username-input", Input).has_class("-invalid")
             assert login_of("C000003") is None
 
