@@ -43,7 +43,8 @@ SORT_COLUMNS = {CustomerOrder.name: "name_key", CustomerOrder.company: "company_
 # Tiers: a whole key, a word start, anywhere.
 EXACT, PREFIX, ANYWHERE = 0, 1, 2
 
-Trace = list[tuple[str, tuple[Any, ...]]]
+# (SQL, parameters, whether PostgreSQL ran it with the table scans off) of each query a call ran.
+Trace = list[tuple[str, tuple[Any, ...], bool]]
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class _Search:
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
         if self.trace is not None:
-            self.trace.append((sql.text, sql.params))
+            self.trace.append((sql.text, sql.params, bitmap and self.d.postgres))
         if bitmap and self.d.postgres:
             # The planner can't know how rare a trigram is; candidates come from the GIN
             # index, never from reading the table in some order and hoping for matches.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -11,9 +12,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
-from store.customers import find_customers
+from store.customers import count_customers, find_customers
 from store.errors import PortalError
-from store.values import CustomerOrder, CustomerSummary, PortalState
+from store.search_text import highlight_spans
+from store.values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
@@ -35,6 +37,8 @@ STATE_WORDS = {
 }
 # Load the next page when the cursor is this close to the last loaded row.
 PREFETCH_ROWS = 15
+# How the searched words are marked in the results: bold and underlined, so it shows without colour.
+HIGHLIGHT = "bold underline"
 
 
 def _cut(text: str, width: int) -> str:
@@ -63,6 +67,11 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._generation = 0
         self._rows: list[CustomerSummary] = []
         self._has_more = False
+        # Where the next page starts (the store pages by cursor, never by offset).
+        self._next_after: SearchCursor | None = None
+        # The words the store matched (folded), marked in the rows; and how many match.
+        self._terms: tuple[str, ...] = ()
+        self._count: MatchCount | None = None
         self._loading = False
         self._widths = column_widths(80)
         self._restore: str | None = None
@@ -115,21 +124,22 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._generation += 1
         self._loading = True
         self._restore = keep
+        self._count = None
         self._show_status()
         limit = max(self.app.page_size, len(self._rows)) if keep else self.app.page_size
         delay = self.app.search_delay if typed else 0.0
-        self._query(self._generation, self.search_text, self.state_filter, 0, limit, delay, self.order)
+        self._query(self._generation, self.search_text, self.state_filter, None, limit, delay, self.order)
 
     def _load_more(self) -> None:
         if self._has_more and not self._loading:
             self._loading = True
             self._show_status()
-            self._query(self._generation, self.search_text, self.state_filter, len(self._rows),
+            self._query(self._generation, self.search_text, self.state_filter, self._next_after,
                         self.app.page_size, 0.0, self.order)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _query(self, generation: int, text: str, state: PortalState | None, offset: int, limit: int,
-               delay: float, order: CustomerOrder) -> None:
+    def _query(self, generation: int, text: str, state: PortalState | None, after: SearchCursor | None,
+               limit: int, delay: float, order: CustomerOrder) -> None:
         """One page of results; a newer query cancels this one before it reaches the database."""
         worker = get_current_worker()
         if delay:
@@ -137,12 +147,28 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         if worker.is_cancelled:
             return
         try:
-            page = call(find_customers, text, state=state, limit=limit, offset=offset, order=order)
+            page = call(find_customers, text, state=state, limit=limit, after=after, order=order)
         except PortalError as error:
             self.post_message(ShowError(error))
             return
         if not worker.is_cancelled:
             self.post_message(SearchResults(generation, page))
+
+    @work(thread=True, exclusive=True, group="search-count", exit_on_error=False)
+    def _count_matches(self, generation: int, text: str, state: PortalState | None) -> None:
+        """How many customers match, asked after the first page is shown (it never delays it)."""
+        try:
+            count = call(count_customers, text, state=state)
+        except PortalError as error:
+            self.post_message(ShowError(error))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_count, generation, count)
+
+    def _show_count(self, generation: int, count: MatchCount) -> None:
+        if generation == self._generation:
+            self._count = count
+            self._show_status()
 
     @on(SearchResults)
     def _show_results(self, message: SearchResults) -> None:
@@ -150,9 +176,11 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             return
         table = self.query_one("#results", DataTable)
         page = message.page
-        if page.offset == 0:
+        if page.after is None:
             table.clear()
             self._rows = []
+            self._terms = page.terms
+            self._count_matches(message.generation, self.search_text, self.state_filter)
         # A customer added meanwhile shifts the pages by one: a row seen already is not added twice.
         shown = {c.reference for c in self._rows}
         fresh = [c for c in page.customers if c.reference not in shown]
@@ -160,6 +188,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             self._add_row(table, customer)
         self._rows.extend(fresh)
         self._has_more = page.has_more
+        self._next_after = page.next_after
         self._loading = False
         if self._restore is not None:
             keys = [c.reference for c in self._rows]
@@ -167,28 +196,47 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
                 table.move_cursor(row=keys.index(self._restore), animate=False)
             self._restore = None
         self._show_status()
+        # The store reads a bounded stretch of customers a call, so a page can come back short
+        # (a rare word among many customers): go on until the screen is full.
+        if self._has_more and (len(self._rows) < self.app.page_size
+                               or table.cursor_row >= len(self._rows) - PREFETCH_ROWS):
+            self._load_more()
 
     def _add_row(self, table: DataTable, customer: CustomerSummary) -> None:
         ref_w, name_w, company_w, email_w, _ = self._widths
         table.add_row(
-            _cut(customer.reference, ref_w), _cut(customer.name, name_w), _cut(customer.company, company_w),
-            _cut(customer.primary_email or "(empty)", email_w), STATE_WORDS[customer.state],
-            key=customer.reference,
+            self._marked(_cut(customer.reference, ref_w)), self._marked(_cut(customer.name, name_w)),
+            self._marked(_cut(customer.company, company_w)),
+            self._marked(_cut(customer.primary_email, email_w)) if customer.primary_email else "(empty)",
+            STATE_WORDS[customer.state], key=customer.reference,
         )
+
+    def _marked(self, text: str) -> str | Text:
+        """The cell with the searched words marked where the store matched them."""
+        spans = highlight_spans(text, self._terms) if self._terms else []
+        if not spans:
+            return text
+        marked = Text(text)
+        for start, end in spans:
+            marked.stylize(HIGHLIGHT, start, end)
+        return marked
 
     def _show_status(self) -> None:
         label = self.query_one("#search-status", Label)
         shown = len(self._rows)
-        if self._loading and shown == 0:
+        text = self.search_text.strip()
+        # Typed words rank the results (whole reference, username or address first, then word
+        # starts); the chosen column orders each rank.
+        order = f"by {self.order.value}" + (", best match first" if self._terms else "")
+        if shown == 0 and (self._loading or self._has_more):
             label.update("Searching…")
         elif shown == 0:
-            label.update(f"No customer matches {self.search_text.strip()!r}." if self.search_text.strip()
-                         else "No customers yet. Press ctrl+n to add one.")
+            label.update(f"No customer matches {text!r}." if text else "No customers yet. Press ctrl+n to add one.")
         elif self._has_more:
-            label.update(f"{shown} shown by {self.order.value}, more below (the list loads as you scroll). "
-                         "Enter opens.")
+            found = f"{self._count.text} match" if self._count else f"{shown}+ customers match"
+            label.update(f"{found}; {shown} shown {order}, more below. Enter opens.")
         else:
-            label.update(f"{shown} customer{'s' if shown != 1 else ''} by {self.order.value}. Enter opens.")
+            label.update(f"{shown} customer{'s' if shown != 1 else ''} {order}. Enter opens.")
 
     # --- columns follow the terminal's width --------------------------------
 
