@@ -22,8 +22,9 @@ from typing import Any, Callable, Sequence
 
 from store import clock, db
 from store.config import Config
-from store.outbox import (
-    Claim, Failed, Outcome, Retry, RetryPolicy, Sent, claim_due, record_outcomes, release_claims, renew_claims,
+from store.dispatch import (
+    Claim, Failed, Outcome, Retry, RetryPolicy, Sent, claim_due, record_outcomes, release_claims,
+    renew_claims,
 )
 
 from .message import OutgoingMessage, UnsendableMessage, build_message

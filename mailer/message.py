@@ -21,7 +21,7 @@ from pathlib import Path
 import idna
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from store.outbox import ClaimedEmail
+from store.dispatch import ClaimedEmail
 from store.values import AccountSettings
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -19,7 +19,7 @@ from aiosmtplib import (
 )
 
 from store.config import Config, SmtpSecurity
-from store.outbox import Failed, Outcome, Retry, Sent
+from store.dispatch import Failed, Outcome, Retry, Sent
 
 from .message import OutgoingMessage
 

@@ -6,7 +6,8 @@ from collections import Counter
 
 from store import db
 from store.customers import add_customer
-from store.outbox import claim_due, pending_count, release_claims
+from store.dispatch import claim_due, release_claims
+from store.outbox import pending_count
 from store.settings import update_setting
 
 from mailer.dispatcher import Dispatcher, dispatch_once

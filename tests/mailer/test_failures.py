@@ -8,7 +8,8 @@ import pytest
 
 from store import db
 from store.activity import list_activity
-from store.outbox import RetryPolicy, get_email, list_outbox, retry_email
+from store.dispatch import RetryPolicy
+from store.outbox import get_email, list_outbox, retry_email
 from store.values import OutboxStatus
 
 from mailer.dispatcher import dispatch_once

@@ -11,7 +11,8 @@ import pytest
 from store import db
 from store.customers import add_customer
 from store.errors import InvalidInput, InvalidPrimaryEmail
-from store.outbox import ClaimedEmail, get_email
+from store.dispatch import ClaimedEmail
+from store.outbox import get_email
 from store.values import AccountSettings, EmailKind, LinkUse, OutboxStatus
 
 from mailer.dispatcher import dispatch_once

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from store.activity import list_activity
-from store.outbox import (
-    Failed, Retry, RetryPolicy, Sent, claim_due, get_email, mark_failed, mark_sent, redact_link, renew_claims,
+from store.dispatch import (
+    Failed, Retry, RetryPolicy, Sent, claim_due, mark_failed, mark_sent, redact_link, renew_claims,
     schedule_retry,
 )
+from store.outbox import get_email
 from store.values import OutboxStatus
 
 from .conftest import queue_create_email
