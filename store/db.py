@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
-from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import connect as connect_url
+from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 
@@ -36,7 +38,79 @@ def open_database(url: str) -> Database:
 
         register_functions(db)
         return db
-    return connect_url(url)
+    params = parse_url(url)
+    name = params.pop("database")
+    return TeamPostgresqlDatabase(
+        name, max_connections=int(params.pop("max_connections", POOL_SIZE)),
+        stale_timeout=int(params.pop("stale_timeout", POOL_STALE_SECONDS)),
+        timeout=int(params.pop("pool_timeout", POOL_WAIT_SECONDS)), **params)
+
+
+# Connections a process keeps open at most (each console, portal and mailer has its own
+# pool; the server's max_connections must cover them all), how long one lives, and how long
+# a thread waits for one when all are in use. The URL's ?max_connections=, ?stale_timeout=
+# and ?pool_timeout= change them.
+POOL_SIZE = 20
+POOL_STALE_SECONDS = 120
+POOL_WAIT_SECONDS = 10
+# A connection back in the pool longer than this is checked with a round trip before
+# reuse; one used within it is trusted (an open dashboard asks every second: one query a
+# poll, not two). A statement that finds its connection dead is retried once (below).
+TRUST_SECONDS = 10.0
+# What psycopg2 says when the server went away (restarted, or the connection was killed).
+_GONE = ("server closed the connection", "terminating connection", "connection already closed",
+         "could not receive data from server", "connection not open", "ssl connection has been closed",
+         "could not connect to server", "connection to server")
+
+
+def _server_gone(error: Exception) -> bool:
+    text = str(error).lower()
+    return isinstance(error, (OperationalError, InterfaceError)) and any(part in text for part in _GONE)
+
+
+class TeamPostgresqlDatabase(PooledPostgresqlDatabase):
+    """PostgreSQL for a team: pooled connections (peewee's playhouse.pool) that heal after a
+    server restart. A statement outside a transaction that finds the server gone empties the
+    pool (every connection in it died with the server) and runs once more on a new one; in a
+    transaction the error stands (the work can't be replayed), and the next call gets a new one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._returned: dict[int, float] = {}
+
+    def _close(self, conn, close_conn: bool = False) -> None:
+        self._returned[id(conn)] = time.monotonic()
+        super()._close(conn, close_conn)
+
+    def _is_closed(self, conn) -> bool:
+        if conn.closed:
+            self._returned.pop(id(conn), None)
+            return True
+        if time.monotonic() - self._returned.get(id(conn), 0.0) < TRUST_SECONDS:
+            return self._adapter.txn_status(conn) == self._adapter.txn_unknown
+        return super()._is_closed(conn)
+
+    def execute_sql(self, sql, params=None):
+        return self._retried(super().execute_sql, sql, params)
+
+    def begin(self, *args, **kwargs):
+        return self._retried(super().begin, *args, **kwargs)
+
+    def _retried(self, run, *args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            if not _server_gone(error):
+                raise
+            self.close_idle()
+            if self.in_transaction() or self.is_closed():
+                raise
+            # A new connection in place of the dead one, inside the caller's connection_context.
+            self._close(self._state.conn, close_conn=True)
+            conn = self._connect()
+            self._initialize_connection(conn)
+            self._state.conn = conn
+            return run(*args, **kwargs)
 
 
 def init(url: str, *, migrate: bool = True) -> Database:
@@ -92,8 +166,13 @@ def describe_database() -> str:
 
 
 def close() -> None:
-    if database.obj is not None and not database.is_closed():
+    """This thread's connection back, and the pool's idle ones closed (a process, or a test, ends)."""
+    if database.obj is None:
+        return
+    if not database.is_closed():
         database.close()
+    if isinstance(database.obj, PooledPostgresqlDatabase):
+        database.obj.close_idle()
 
 
 @contextmanager
