@@ -121,6 +121,9 @@ class OutboxEmail(BaseModel):
     queued_by = CharField(max_length=64)
     created_at = UTCDateTimeField()
     sent_at = UTCDateTimeField(null=True)
+    # Claimed lowest first (store/dispatch.py): 0 for an email an agent, a customer or a new
+    # customer caused, BULK_PRIORITY for bulk sends, so a hand-sent email never waits behind them.
+    priority = IntegerField(default=0)
 
 
 class ActivityEvent(BaseModel):
@@ -176,5 +179,19 @@ class SignInEvent(BaseModel):
         indexes = ((("customer", "at"), False),)
 
 
+class MailerHeartbeat(BaseModel):
+    """A running dispatcher (a console's thread or a `portal-console mailer` process), written
+    every pass: what tells on-call staff whether anything sends the outbox."""
+
+    name = CharField(max_length=200, unique=True)  # the dispatcher's claimer name
+    host = CharField(max_length=200)
+    pid = IntegerField()
+    role = CharField(max_length=20)  # "console" or "mailer"
+    started_at = UTCDateTimeField()
+    last_pass_at = UTCDateTimeField(index=True)
+    sent = IntegerField(default=0)  # since it started
+    failed = IntegerField(default=0)
+
+
 ALL_MODELS = [AccountSetting, Customer, PortalLogin, PortalLink, OutboxEmail, ActivityEvent,
-              PortalAttempt, PortalSession, SignInEvent]
+              PortalAttempt, PortalSession, SignInEvent, MailerHeartbeat]
