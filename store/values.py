@@ -3,7 +3,7 @@ never Peewee models."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from .errors import ActionNotAllowed, InvalidUsername, NoPrimaryEmail
@@ -410,3 +410,191 @@ class SignInRecord:
     event: str  # signed in, wrong password, locked, signed out, sessions ended, unlocked
     address: str
     detail: str
+
+
+# On-call at a glance (store/overview.py), bulk sends (store/bulk.py) and imports (store/importer.py).
+
+
+@dataclass(frozen=True)
+class StateCount:
+    """How many customers are in one portal state."""
+
+    state: PortalState
+    count: int
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    """How the outbox stands: what waits, what failed lately, and what was delivered."""
+
+    queued: int
+    sending: int
+    # Emails that failed (or were not sent: a dead link) in the last 24 hours.
+    failed_last_day: int
+    oldest_queued_at: datetime | None
+    # Emails delivered in each minute of the last hour, oldest minute first (60 values).
+    sent_per_minute: tuple[int, ...]
+    read_at: datetime
+
+    @property
+    def oldest_queued_age(self) -> timedelta | None:
+        return None if self.oldest_queued_at is None else max(timedelta(0), self.read_at - self.oldest_queued_at)
+
+    @property
+    def sent_last_hour(self) -> int:
+        return sum(self.sent_per_minute)
+
+    @property
+    def waiting(self) -> int:
+        """Emails not yet delivered nor given up: queued or being sent."""
+        return self.queued + self.sending
+
+
+@dataclass(frozen=True)
+class MailerBeat:
+    """A dispatcher's last heartbeat: a console's thread or a `portal-console mailer` process."""
+
+    name: str
+    host: str
+    pid: int
+    role: str  # "console" or "mailer"
+    started_at: datetime
+    last_pass_at: datetime
+    sent: int  # since it started
+    failed: int
+
+
+@dataclass(frozen=True)
+class SignInFigures:
+    """The portal's sign-ins: per hour over the last 24 hours (oldest hour first), and how many
+    usernames are locked out now (at the per-username ceiling: every address refused)."""
+
+    signed_in_per_hour: tuple[int, ...]
+    failed_per_hour: tuple[int, ...]
+    locked_out_now: int
+
+    @property
+    def signed_in_last_hour(self) -> int:
+        return self.signed_in_per_hour[-1] if self.signed_in_per_hour else 0
+
+    @property
+    def failed_last_hour(self) -> int:
+        return self.failed_per_hour[-1] if self.failed_per_hour else 0
+
+
+class Trouble(str, Enum):
+    """A kind of trouble on-call staff are paged for; each has its own exit status in
+    `portal-console status` (0 means none), the most serious first."""
+
+    database_unreachable = "database_unreachable"
+    no_mailer = "no_mailer"
+    failures = "failures"
+
+    @property
+    def exit_status(self) -> int:
+        return _TROUBLE_EXIT[self]
+
+
+_TROUBLE_EXIT = {Trouble.database_unreachable: 3, Trouble.no_mailer: 4, Trouble.failures: 5}
+
+
+@dataclass(frozen=True)
+class HealthProblem:
+    trouble: Trouble
+    text: str  # what is wrong and the usual cause, in words
+
+
+@dataclass(frozen=True)
+class Health:
+    """The verdict: healthy, or each problem found (most serious first)."""
+
+    problems: tuple[HealthProblem, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def exit_status(self) -> int:
+        return min((p.trouble.exit_status for p in self.problems), default=0)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview screen and `portal-console status` show, read together."""
+
+    database: str
+    states: tuple[StateCount, ...]
+    outbox: OutboxHealth
+    mailers: tuple[MailerBeat, ...]
+    signins: SignInFigures
+    health: Health
+    read_at: datetime
+
+    @property
+    def customers(self) -> int:
+        return sum(s.count for s in self.states)
+
+
+class BulkSkip(str, Enum):
+    """Why a bulk send leaves a customer out."""
+
+    no_valid_address = "no_valid_address"
+    recent_link = "recent_link"
+
+    def text(self, recent_hours: int) -> str:
+        if self is BulkSkip.no_valid_address:
+            return "no valid Primary Email Address"
+        return f"a link sent in the last {recent_hours} h is still unused"
+
+
+@dataclass(frozen=True)
+class BulkSend:
+    """What a bulk send did (or, as a dry run, would do): emails by kind, skips by reason."""
+
+    matching: int
+    queued: tuple[tuple[EmailKind, int], ...]
+    skipped: tuple[tuple[BulkSkip, int], ...]
+    recent_hours: int
+    dry_run: bool = False
+    # Stopped before every matching customer was looked at; what was queued stays queued.
+    cancelled: bool = False
+
+    @property
+    def queued_total(self) -> int:
+        return sum(n for _, n in self.queued)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(n for _, n in self.skipped)
+
+    @property
+    def summary(self) -> str:
+        """One line: how many get which email, how many are skipped and why."""
+        verb = "would be queued" if self.dry_run else "queued"
+        kinds = ", ".join(f"{n:,} {kind.type_name}" for kind, n in self.queued if n) or "no email"
+        line = f"{self.matching:,} matching: {kinds} {verb}"
+        skips = "; ".join(f"{n:,} {reason.text(self.recent_hours)}" for reason, n in self.skipped if n)
+        if skips:
+            line += f"; skipped: {skips}"
+        if self.cancelled:
+            line += " (cancelled: the rest were not looked at)"
+        return line + "."
+
+
+@dataclass(frozen=True)
+class RefusedRow:
+    """A line of an import file that was not imported, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What importing a customer file did (or, as a dry run, would do)."""
+
+    rows: int
+    imported: int
+    refused: tuple[RefusedRow, ...]
+    dry_run: bool = False
