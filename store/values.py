@@ -429,7 +429,7 @@ class OutboxHealth:
 
     queued: int
     sending: int
-    # Emails that failed (or were not sent: a dead link) in the last 24 hours.
+    # Emails whose delivery failed (refused for good, out of tries) in the last 24 hours.
     failed_last_day: int
     oldest_queued_at: datetime | None
     # Emails delivered in each minute of the last hour, oldest minute first (60 values).
