@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from store.db import database, is_postgres
 from store.errors import FormTriesUsedUp, LinkUnusable, TooManyAttempts
 from store.links import FORM_TRIES, GRANT_MINUTES
 from store.sessions import IDLE_MINUTES, SESSION_HOURS
@@ -79,9 +80,21 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def then_release(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn``, then hand this worker thread's PostgreSQL connection back to the pool: the
+    portal has more worker threads than the pool has connections, and a thread keeps its
+    connection until it closes it, so a burst would otherwise wait for connections idle
+    threads hold. (A SQLite connection is cheap to keep and stays.)"""
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if is_postgres() and not database.is_closed():
+            database.close()
+
+
 async def in_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Database work off the event loop."""
-    return await run_in_threadpool(fn, *args, **kwargs)
+    return await run_in_threadpool(then_release, fn, *args, **kwargs)
 
 
 async def hashing(request: Request, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -90,7 +103,7 @@ async def hashing(request: Request, fn: Callable[..., Any], *args: Any, **kwargs
     limiter = getattr(request.app.state, "hash_limiter", None)
     if limiter is None:
         return await in_thread(fn, *args, **kwargs)
-    return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs), limiter=limiter)
+    return await anyio.to_thread.run_sync(functools.partial(then_release, fn, *args, **kwargs), limiter=limiter)
 
 
 def csrf_refused(request: Request, back: str) -> Response:

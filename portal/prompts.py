@@ -15,7 +15,7 @@ from store.prompts import count_prompt, identifier_problem, request_password_res
 
 from .forms import FormError, read_form
 from .logs import redact
-from .pages import client_ip, csrf_refused, in_thread, page, too_many
+from .pages import client_ip, csrf_refused, in_thread, page, then_release, too_many
 from .security import csrf_ok
 
 log = logging.getLogger("portal")
@@ -77,7 +77,7 @@ async def answer_in_fixed_time(request: Request, work: Callable[[], None]) -> No
     tasks: set[asyncio.Future] = request.app.state.prompt_tasks
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
-    task = asyncio.ensure_future(run_in_threadpool(work))
+    task = asyncio.ensure_future(run_in_threadpool(then_release, work))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
     await asyncio.wait({task}, timeout=seconds)
