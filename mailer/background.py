@@ -68,7 +68,7 @@ class BackgroundMailer:
         from .dispatcher import Dispatcher
 
         self._stop = asyncio.Event()
-        dispatcher = self._dispatcher = Dispatcher(self._config)
+        dispatcher = self._dispatcher = Dispatcher(self._config, role="console")
         self._ready.set()
         if self._closing:
             await dispatcher.close()

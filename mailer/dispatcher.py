@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from functools import partial
 from typing import Any, Callable, Sequence
 
-from store import clock, db
+from store import clock, db, heartbeats
 from store.config import Config
 from store.dispatch import (
     Claim, Failed, Outcome, Retry, RetryPolicy, Sent, claim_due, record_outcomes, release_claims,
@@ -120,9 +120,16 @@ class Dispatcher:
         lease_seconds: float | None = None,
         transport: Transport | None = None,
         rng: random.Random | None = None,
+        role: str = "mailer",
     ) -> None:
         self.config = config
         self.name = name or dispatcher_name()
+        # What its heartbeat says it is: "console" (a console's thread) or "mailer" (a process).
+        self.role = role
+        self.started_at = clock.now()
+        # What it did since it started, for its heartbeat.
+        self.totals = DispatchReport()
+        self._last_beat: float | None = None
         self.batch_size = batch_size
         self.retry_policy = retry_policy
         self.lease_seconds = lease_seconds if lease_seconds is not None else config.mailer_lease_seconds
@@ -269,6 +276,7 @@ class Dispatcher:
             if not worker.done():
                 worker.cancel()
                 await asyncio.gather(worker, return_exceptions=True)
+            await self._forget_heartbeat()
 
     async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -276,6 +284,7 @@ class Dispatcher:
                 report = await self.run_once(stop)
                 if report.claimed or report.taken_back:
                     log.info("%s: %s", self.name, report.summary())
+                await self._heartbeat(report)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -286,6 +295,30 @@ class Dispatcher:
                 await asyncio.wait_for(stop.wait(), timeout=self.config.mailer_poll_seconds)
             except asyncio.TimeoutError:
                 pass
+
+    async def _heartbeat(self, report: DispatchReport) -> None:
+        """Say this dispatcher runs: after a pass that did something, else every BEAT_SECONDS.
+        A heartbeat that can't be written is only logged: it must never stop the sending."""
+        self.totals += report
+        now = time.monotonic()
+        if not report.claimed and self._last_beat is not None and now - self._last_beat < heartbeats.BEAT_SECONDS:
+            return
+        try:
+            await self._store(heartbeats.beat, self.name, host=socket.gethostname(), pid=os.getpid(),
+                              role=self.role, started_at=self.started_at, sent=self.totals.sent,
+                              failed=self.totals.failed)
+            self._last_beat = now
+        except Exception as error:
+            log.warning("%s: could not write the heartbeat: %s", self.name, error)
+
+    async def _forget_heartbeat(self) -> None:
+        """A stopped dispatcher no longer counts as running."""
+        if self._last_beat is None:
+            return
+        try:
+            await self._store(heartbeats.stopped, self.name)
+        except Exception as error:
+            log.warning("%s: could not remove the heartbeat: %s", self.name, error)
 
     async def _reset_database(self) -> None:
         """Drop the thread's connection so the next pass opens a fresh one."""
