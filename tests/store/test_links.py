@@ -230,3 +230,41 @@ def test_a_megabyte_password_is_refused_at_sign_in_without_hashing_it(customer):
     complete_link(grant, username="ada", password=GOOD_PASSWORD)
     with pytest.raises(InvalidLogin):
         authenticate("ada", GOOD_PASSWORD + "x" * 1_000_000)
+
+
+class TestFormTries:
+    def test_sendings_at_once_count_no_more_than_the_form_s_tries(self, customer):
+        """One conditional UPDATE per sending: 30 at once, exactly FORM_TRIES counted."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from store.links import FORM_TRIES, take_form_try
+
+        _send(customer)
+        link_id = column("portal_link", "id")[-1]
+        start = threading.Barrier(30)
+
+        def send(_: int) -> bool:
+            start.wait(timeout=30)
+            try:
+                return take_form_try(link_id)
+            finally:
+                db.close()
+
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            counted = list(pool.map(send, range(30)))
+        assert counted.count(True) == FORM_TRIES
+        assert column("portal_link", "form_tries")[-1] == FORM_TRIES
+
+    def test_the_eleventh_sending_is_refused_before_anything_else(self, customer):
+        from store.credentials import check_grant
+        from store.errors import FormTriesUsedUp, WeakPassword
+
+        grant = open_link(_send(customer), LinkPurpose.setup)
+        for _ in range(10):
+            with pytest.raises(WeakPassword):
+                complete_link(grant, username="ada", password="password123")
+        with pytest.raises(FormTriesUsedUp) as closed:
+            complete_link(grant, username="ada", password=GOOD_PASSWORD)
+        assert "sent 10 times, so it closed" in closed.value.message
+        with pytest.raises(FormTriesUsedUp):
+            check_grant(grant)

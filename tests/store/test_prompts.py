@@ -1,6 +1,8 @@
 """Rule 5: the portal's Forgot Password and Create Credential prompts."""
 from datetime import timedelta
 
+import pytest
+
 from store.activity import list_activity
 from store.customers import add_customer
 from store.panel import set_username
@@ -63,3 +65,25 @@ def test_an_address_shared_by_two_customers_reaches_both(switches_on):
     request_password_reset("shared@x.com", prompt="Forgot Password")
     assert count("outbox_email", "kind = 'password_reset'") == 2
     assert {list_activity(r)[0].action for r in (a, b)} == {"email queued"}
+
+
+class TestIdentifierRule:
+    """One rule for what a prompt takes, in the store; the portal shows its sentence."""
+
+    @pytest.mark.parametrize("typed, words", [
+        ("", "Enter your username or email address."),
+        ("a" * 321, "at most 320 characters"),
+        ("ada\u0085x", "line breaks or control characters"),
+        ("ada\x00", "line breaks or control characters"),
+    ])
+    def test_bad_identifiers_are_named_and_send_nothing(self, customer, switches_on, typed, words):
+        from store.prompts import identifier_problem
+
+        assert words in identifier_problem(typed)
+        request_password_reset(typed, prompt="Forgot Password")
+        assert count("outbox_email", "kind = ?", ("password_reset",)) == 0
+
+    def test_a_good_identifier_has_no_problem(self):
+        from store.prompts import MAX_IDENTIFIER, identifier_problem
+
+        assert identifier_problem("a" * (MAX_IDENTIFIER - 12) + "@example.com") is None
