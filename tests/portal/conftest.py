@@ -75,9 +75,10 @@ def make_client(store_db) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(*, limits: Limits | None = None, prompt_seconds: float = 0.02, https: bool = False,
-             secret_key: str | None = SECRET, address: str = "testclient") -> TestClient:
-        """``address`` is the client's IP address the portal sees (the limits count by it)."""
-        app = create_app(secret_key, https=https, limits=limits, prompt_seconds=prompt_seconds)
+             secret_key: str | None = SECRET, address: str = "testclient", app=None) -> TestClient:
+        """``address`` is the client's IP address the portal sees (the limits count by it);
+        ``app`` another client's app, for two browsers on one portal process."""
+        app = app or create_app(secret_key, https=https, limits=limits, prompt_seconds=prompt_seconds)
         client = TestClient(app, base_url="https://testserver" if https else "http://testserver",
                             client=(address, 50000))
         client.__enter__()
