@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Sequence
 
@@ -16,11 +16,11 @@ from peewee import JOIN, Expression, Model, ModelSelect
 
 from . import activity, clock
 from .db import database, is_postgres, write
+from .links import PURPOSE_OF_KIND, REDACTED, issue_token
 from .models import ActivityEvent, Customer, OutboxEmail as OutboxRow, PortalLink
 from .settings import get_settings
 from .values import AccountSettings, EmailKind, OutboxStatus
 
-REDACTED = "[redacted]"
 # claimed_by is a CharField(200): a dispatcher's name is cut to fit.
 _CLAIMER_MAX = 200
 # last_error and delivered_via are shown in one line of the console; a server's reply can be long.
@@ -37,7 +37,7 @@ class ClaimedEmail:
     customer_name: str
     kind: EmailKind
     to: tuple[str, ...]
-    link_url: str
+    link_url: str  # the working link, issued as the row was claimed (the row keeps it redacted)
     link_expires_at: datetime
     # Which attempt this is (1 for the first), counted when the row was claimed.
     attempt: int
@@ -142,8 +142,9 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
             .limit(limit)
         )
         ids = [row.id for row in due]
+        settings = get_settings()
         if not ids:
-            return Claim(emails=(), settings=get_settings(), taken_back=taken_back)
+            return Claim(emails=(), settings=settings, taken_back=taken_back)
         OutboxRow.update(
             status=OutboxStatus.sending.value, claimed_by=claimer, claimed_at=now,
             attempts=OutboxRow.attempts + 1,
@@ -172,14 +173,20 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
                 attempt=attempts,
             )
             reason = _dead_link_reason(link_id, revoked_at, revoked_reason, expires, now)
+            live_url = None
             if reason is None:
-                emails.append(email)
+                # The token is made now, as the email goes out; the row never holds it.
+                live_url = issue_token(link_id, PURPOSE_OF_KIND[email.kind].value, settings.portal_url)
+                if live_url is None:
+                    reason = "Not sent: its link was used or revoked before delivery."
+            if live_url is not None:
+                emails.append(replace(email, link_url=live_url))
             else:
                 # Not a delivery failure: the email was overtaken (a newer link, a password set).
                 _fail(_HeldRow(id_, customer_id, email.kind, email.to, link_id, url, expires, attempts),
                       reason, events, action="email not sent")
         _record_events(events)
-        return Claim(emails=tuple(emails), settings=get_settings(), failed_before_send=len(events),
+        return Claim(emails=tuple(emails), settings=settings, failed_before_send=len(events),
                      taken_back=taken_back)
 
 

@@ -18,6 +18,8 @@ GRANT_MINUTES = 30
 # The form an opened link gives may be sent this many times (a taken username, a weak
 # password, a typo); then it closes, so that one link can't probe usernames without end.
 FORM_TRIES = 10
+# What an outbox row and the activity log show in place of a link's token.
+REDACTED = "[redacted]"
 PURPOSE_OF_KIND = {EmailKind.credential_create: LinkPurpose.setup, EmailKind.password_reset: LinkPurpose.reset}
 
 
@@ -41,21 +43,34 @@ def revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None
 
 
 def mint_link(customer_id: int, kind: EmailKind) -> tuple[PortalLink, str]:
-    """A new one-time link for an email of ``kind``, and its URL; call inside a transaction.
+    """A new one-time link for an email of ``kind``, and its URL with the token redacted; call
+    inside a transaction. It revokes the older unused links of its purpose (rule 6).
 
-    It revokes the older unused links of its purpose (rule 6).
+    Nobody holds a working token yet: the row keeps the hash of one thrown away, and the mailer
+    issues the real token when it sends the email (issue_token). So no stored row, and no backup
+    of the database, ever holds a link that works.
     """
     purpose = PURPOSE_OF_KIND[kind]
     settings = get_settings()
     hours = settings.setup_link_hours if purpose is LinkPurpose.setup else settings.reset_link_hours
     now = clock.now()
     revoke_open_links(customer_id, f"replaced by a newer {purpose.value} link", purpose)
-    token = new_token()
     link = PortalLink.create(
-        customer=customer_id, purpose=purpose.value, token_hash=token_hash(token),
+        customer=customer_id, purpose=purpose.value, token_hash=token_hash(new_token()),
         created_at=now, expires_at=now + timedelta(hours=hours),
     )
-    return link, f"{settings.portal_url}/{purpose.value}/{token}"
+    return link, f"{settings.portal_url}/{purpose.value}/{REDACTED}"
+
+
+def issue_token(link_id: int, purpose: str, portal_url: str) -> str | None:
+    """The link's working URL, made as its email is sent: a fresh token whose hash replaces the
+    stored one (any token issued before stops working). The URL goes into the email and is
+    forgotten. None when the link was used or revoked meanwhile."""
+    token = new_token()
+    changed = PortalLink.update(token_hash=token_hash(token)).where(
+        (PortalLink.id == link_id) & PortalLink.used_at.is_null() & PortalLink.revoked_at.is_null()
+    ).execute()
+    return f"{portal_url}/{purpose}/{token}" if changed == 1 else None
 
 
 def queue_portal_email(

@@ -23,5 +23,4 @@ def cli(database_url: str, tmp_path):
         return subprocess.run([PORTAL_CONSOLE, *args], capture_output=True, text=True, timeout=60,
                               env={**env, **(env_extra or {})}, cwd=tmp_path)
 
-    run.database_url = database_url  # type: ignore[attr-defined]
     return run

@@ -22,6 +22,7 @@ from store import db
 from store.customers import add_customer
 from store.panel import send_portal_email, set_username
 from store.settings import update_setting
+from tests.links import live_link
 
 AGENT = "alice"
 GOOD_PASSWORD = "violet tractor sings at dawn"
@@ -51,8 +52,8 @@ def sql_column(table: str, name: str, where: str = "1=1", params: tuple = ()) ->
 
 
 def link_of(outbox_id: int) -> str:
-    """The live link the email of this outbox row carries."""
-    return sql_column("outbox_email", "link_url", "id = ?", (outbox_id,))[0]
+    """The live link the email of this outbox row carries, issued as the mailer issues it."""
+    return live_link(outbox_id)
 
 
 def path_of(url: str) -> str:

@@ -242,7 +242,7 @@ class TestResetLink:
     def test_a_reset_link_for_a_customer_without_username_asks_for_one(self, client, customer):
         """The Create Credential prompt by address sends a reset link; it sets a username too."""
         request_password_reset("ada@engines.example", prompt="Create Credential")
-        reset = path_of(sql_column("outbox_email", "link_url")[-1])
+        reset = path_of(link_of(sql_column("outbox_email", "id")[-1]))
         client.get(reset)
         form = client.get("/reset")
         assert 'name="username"' in form.text and "readonly" not in form.text

@@ -24,6 +24,7 @@ from tests.children import child_env
 from .burst import open_all, post_all
 from .conftest import AGENT, GOOD_PASSWORD, csrf_of, sql_column, text_of
 from .live import LiveServer, free_port, start_server, stop_server
+from tests.links import live_link
 
 pytestmark = pytest.mark.other_process
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,14 +51,13 @@ def emailed_setup_link(name: str) -> tuple[str, str]:
     reference = add_customer(name=name, primary_email=f"{name.lower().replace(' ', '.')}@example.com",
                              actor=AGENT).reference
     customer_id = sql_column("customer", "id", "reference = ?", (reference,))[0]
-    return reference, sql_column("outbox_email", "link_url", "customer_id = ?", (customer_id,))[-1]
+    return reference, live_link(sql_column("outbox_email", "id", "customer_id = ?", (customer_id,))[-1])
 
 
 def active_customer(name: str, username: str) -> None:
     """A customer who set up their login (username, GOOD_PASSWORD) through the service layer."""
     reference, link = emailed_setup_link(name)
     set_username(reference, username, expected_version=None, actor=AGENT)
-    link = sql_column("outbox_email", "link_url")[-1]
     grant = open_link(link.rsplit("/", 1)[1], LinkPurpose.setup)
     complete_link(grant, username=None, password=GOOD_PASSWORD)
 

@@ -22,6 +22,7 @@ from tests.children import child_env
 
 from .conftest import AGENT, GOOD_PASSWORD, csrf_of, sql_column, text_of
 from .live import LiveServer, free_port, start_server, stop_server
+from tests.links import live_link
 
 NEUTRAL = "This link has already been used or has expired."
 CHROMIUM = Path("/usr/bin/chromium")
@@ -47,12 +48,12 @@ def live(tmp_path_factory) -> Iterator[LiveServer]:
 
 
 def emailed_setup_link(name: str) -> str:
-    """A new customer gets the Credential Create email automatically; its live link, read with
-    plain SQL from the outbox the way the mailer reads it."""
+    """A new customer gets the Credential Create email automatically; its live link, issued as
+    the mailer issues it when it sends."""
     reference = add_customer(name=name, primary_email=f"{name.lower().replace(' ', '.')}@example.com",
                              actor=AGENT).reference
     customer_id = sql_column("customer", "id", "reference = ?", (reference,))[0]
-    return sql_column("outbox_email", "link_url", "customer_id = ?", (customer_id,))[-1]
+    return live_link(sql_column("outbox_email", "id", "customer_id = ?", (customer_id,))[-1])
 
 
 class TestRealServer:

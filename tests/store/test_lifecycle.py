@@ -11,10 +11,12 @@ from store.settings import update_setting
 from store.values import EmailKind, LinkPurpose, PortalState
 
 from .conftest import AGENT, column, count
+from tests.links import live_token
+from tests.links import live_link
 
 
 def _link_token(outbox_id: int) -> str:
-    return column("outbox_email", "link_url", "id = ?", (outbox_id,))[0].rsplit("/", 1)[1]
+    return live_token(outbox_id)
 
 
 def _activate(reference: str, username: str | None = None) -> None:
@@ -193,8 +195,7 @@ class TestEmails:
         _activate(customer, username="ada")
         queued = send_portal_email(customer, actor=AGENT)
         assert queued.kind is EmailKind.password_reset
-        assert column("outbox_email", "link_url", "id = ?", (queued.outbox_id,))[0].startswith(
-            "http://127.0.0.1:8080/reset/")
+        assert live_link(queued.outbox_id).startswith("http://127.0.0.1:8080/reset/")
 
 
 class TestCustomers:
@@ -240,13 +241,15 @@ class TestCustomers:
         from store.errors import LinkUnusable
 
         waiting = send_portal_email(customer, actor=AGENT)
+        waiting_token = _link_token(waiting.outbox_id)  # delivered: the old contact holds it
         opened = send_portal_email(customer, actor=AGENT)  # the newer link; the first is replaced
-        grant = open_link(_link_token(opened.outbox_id), LinkPurpose.setup)
+        opened_token = _link_token(opened.outbox_id)
+        grant = open_link(opened_token, LinkPurpose.setup)
         version = get_customer(customer).version
         update = update_customer(customer, expected_version=version, actor=AGENT,
                                  primary_email="new.contact@engines.example")
         assert update.links_revoked == 1 and update.detail.portal.addresses == ("new.contact@engines.example",)
-        for token in (_link_token(waiting.outbox_id), _link_token(opened.outbox_id)):
+        for token in (waiting_token, opened_token):
             with pytest.raises(LinkUnusable):
                 open_link(token, LinkPurpose.setup)
         with pytest.raises(LinkUnusable):

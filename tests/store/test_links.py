@@ -17,6 +17,7 @@ from store.settings import update_setting
 from store.values import LinkPurpose, PortalState
 
 from .conftest import AGENT, column, count
+from tests.links import live_token
 
 GOOD_PASSWORD = "violet tractor sings at dawn"
 
@@ -24,7 +25,7 @@ GOOD_PASSWORD = "violet tractor sings at dawn"
 def _send(reference: str) -> str:
     """Queue the PORTAL email and return the token its link carries."""
     queued = send_portal_email(reference, actor=AGENT)
-    return column("outbox_email", "link_url", "id = ?", (queued.outbox_id,))[0].rsplit("/", 1)[1]
+    return live_token(queued.outbox_id)
 
 
 class TestOneTimeLinks:
@@ -185,7 +186,7 @@ class TestCompletingSetup:
         from store.prompts import request_password_reset
 
         request_password_reset("ada@engines.example", prompt="Create Credential")
-        token = column("outbox_email", "link_url")[-1].rsplit("/", 1)[1]
+        token = live_token(column("outbox_email", "id")[-1])
         grant = open_link(token, LinkPurpose.reset)
         assert grant.username is None and grant.asks_username
         complete_link(grant, username="ada.chosen", password=GOOD_PASSWORD)

@@ -10,6 +10,7 @@ from store.settings import get_settings, update_setting
 from store.values import OutboxStatus
 
 from .conftest import AGENT, column, count
+from tests.links import live_link
 
 
 class TestSettings:
@@ -67,12 +68,13 @@ class TestOutbox:
     def test_a_failed_email_is_queued_again_with_a_fresh_link(self, customer):
         """Rule 10: a failed email stays visible and can be sent again."""
         queued = send_portal_email(customer, actor=AGENT)
-        old_url = column("outbox_email", "link_url")[0]
+        old_link = column("outbox_email", "link_id")[0]
         self._fail(queued.outbox_id)
         assert [e.status for e in list_outbox(status=OutboxStatus.failed)] == [OutboxStatus.failed]
         email = retry_email(queued.outbox_id, actor=AGENT)
         assert email.status is OutboxStatus.queued and email.attempts == 0
-        assert column("outbox_email", "link_url")[0] != old_url
+        assert column("outbox_email", "link_id")[0] != old_link
+        assert column("portal_link", "revoked_at IS NOT NULL", "id = ?", (old_link,)) in ([1], [True])
         assert count("portal_link", "revoked_at IS NULL") == 1
         assert pending_count() == 1
         assert "550 mailbox unavailable" in list_activity(customer)[0].detail
@@ -103,7 +105,7 @@ class TestOutbox:
         queued = send_portal_email(customer, actor=AGENT)
         self._fail(queued.outbox_id)
         retry_email(queued.outbox_id, actor=AGENT)
-        url = column("outbox_email", "link_url", "id = ?", (queued.outbox_id,))[0]
+        url = live_link(queued.outbox_id)
         grant = open_link(url.rsplit("/", 1)[1], LinkPurpose.setup)
         complete_link(grant, username="ada.l", password="correct horse battery staple 42")
         self._fail(queued.outbox_id)
@@ -145,7 +147,7 @@ class TestOutbox:
 
         set_username(customer, "ada.l", expected_version=None, actor=AGENT)
         setup = send_portal_email(customer, actor=AGENT)
-        url = column("outbox_email", "link_url", "id = ?", (setup.outbox_id,))[0]
+        url = live_link(setup.outbox_id)
         complete_link(open_link(url.rsplit("/", 1)[1], LinkPurpose.setup), username=None,
                       password="correct horse battery staple 42")
         reset = send_portal_email(customer, actor=AGENT)

@@ -12,7 +12,6 @@ import asyncio
 import pytest
 from textual.widgets import Input
 
-from store import db
 from store.activity import list_activity
 from store.customers import get_customer, update_customer
 from store.errors import LinkUnusable
@@ -24,6 +23,7 @@ from tui.screens.dashboard import DashboardScreen
 from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.error_modal import ErrorModal
 from tui.widgets.portal_panel import PortalPanel
+from tests.links import live_token
 
 STILL = dict(poll_seconds=60.0)
 
@@ -46,8 +46,7 @@ async def edit(pilot, reference: str, **values: str) -> None:
 
 
 def link_token(outbox_id: int) -> str:
-    return db.database.execute_sql("SELECT link_url FROM outbox_email WHERE id = ?",
-                                   (outbox_id,)).fetchone()[0].rsplit("/", 1)[1]
+    return live_token(outbox_id)
 
 
 @pytest.mark.parametrize("size", SIZES)
