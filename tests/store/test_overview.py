@@ -17,6 +17,7 @@ from store.signin import Limit, SignInLimits, authenticate
 from store.values import LinkPurpose, PortalState, Trouble
 
 from .conftest import AGENT, column
+from tests.links import live_token
 
 PASSWORD = "violet tractor sings at dawn"
 
@@ -28,7 +29,7 @@ def _customers(n: int) -> list[str]:
 
 def _activate(reference: str, username: str) -> None:
     queued = send_portal_email(reference, actor=AGENT)
-    token = column("outbox_email", "link_url", "id = ?", (queued.outbox_id,))[0].rsplit("/", 1)[1]
+    token = live_token(queued.outbox_id)
     complete_link(open_link(token, LinkPurpose.setup), username=username, password=PASSWORD)
 
 

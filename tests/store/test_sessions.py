@@ -13,13 +13,13 @@ from store.signin import authenticate, begin_sign_in, finish_sign_in
 from store.values import LinkPurpose, SessionEnd
 
 from .conftest import AGENT, column, count
+from tests.links import live_link
 
 PASSWORD = "violet tractor sings at dawn"
 
 
 def use_link(reference: str, purpose: LinkPurpose, password: str = PASSWORD, address: str | None = None):
-    send_portal_email(reference, actor=AGENT)
-    url = column("outbox_email", "link_url")[-1]
+    url = live_link(send_portal_email(reference, actor=AGENT).outbox_id)
     return complete_link(open_link(url.rsplit("/", 1)[1], purpose), username=None, password=password,
                          address=address)
 

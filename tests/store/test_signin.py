@@ -18,6 +18,7 @@ from store.usernames import username_key
 from store.values import LinkPurpose
 
 from .conftest import AGENT, column, count
+from tests.links import live_link
 
 PASSWORD = "violet tractor sings at dawn"
 
@@ -26,8 +27,7 @@ PASSWORD = "violet tractor sings at dawn"
 def ada(customer) -> str:
     """Ada's login is active: username 'ada', PASSWORD."""
     set_username(customer, "ada", expected_version=None, actor=AGENT)
-    send_portal_email(customer, actor=AGENT)
-    url = column("outbox_email", "link_url")[-1]
+    url = live_link(send_portal_email(customer, actor=AGENT).outbox_id)
     complete_link(open_link(url.rsplit("/", 1)[1], LinkPurpose.setup), username=None, password=PASSWORD)
     return customer
 
@@ -95,8 +95,7 @@ def test_a_reset_clears_the_username_s_failures_from_every_address(ada, fixed_cl
                 authenticate("ada", "guess", address=f"198.51.100.{n}", limits=limits)
     with pytest.raises(TooManyAttempts):
         authenticate("ada", PASSWORD, address="203.0.113.20", limits=limits)
-    send_portal_email(ada, actor=AGENT)
-    url = column("outbox_email", "link_url")[-1]
+    url = live_link(send_portal_email(ada, actor=AGENT).outbox_id)
     complete_link(open_link(url.rsplit("/", 1)[1], LinkPurpose.reset), username=None,
                   password="copper lantern drifts northward")
     assert count("portal_attempt") == 0
