@@ -106,7 +106,7 @@ class OutboxEmail(BaseModel):
     to_addresses = TextField()  # JSON list
     customer_name = CharField(max_length=200)
     link = ForeignKeyField(PortalLink, null=True, on_delete="SET NULL")
-    # Live until the email is sent, then redacted: the database never keeps a usable token.
+    # Always redacted: the mailer makes the token as it sends (store/links.py issue_token).
     link_url = TextField()
     link_expires_at = UTCDateTimeField()
     status = CharField(max_length=10, index=True)
