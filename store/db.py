@@ -18,6 +18,11 @@ database = DatabaseProxy()
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+# Search reads rows all over a big file: mapped into memory, a read is no system call
+# (the pages are the operating system's cache, shared by every process, not this one's heap).
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 def open_database(url: str) -> Database:
     """Build a Database for a URL: sqlite:///path or postgresql://user@host/db."""
     if url.startswith("sqlite://"):
@@ -30,7 +35,7 @@ def open_database(url: str) -> Database:
         db = SqliteDatabase(
             path,
             pragmas={"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1,
-                     "synchronous": "normal"},
+                     "synchronous": "normal", "mmap_size": SQLITE_MMAP_BYTES},
             lock_type="IMMEDIATE",
         )
         # The search index's triggers fold text with these Python functions on every connection.

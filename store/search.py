@@ -23,17 +23,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .db import database, is_postgres
-from .search_text import KEY_END, WORD_MARK, terms_of
+from .search_text import KEY_END, WORD_MARK, first_part, is_part, terms_of
 from .values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor, SearchPage
 
-# A candidate set this small is ranked and sorted whole (a few milliseconds).
-SORT_BOUND = 5000
+# Matches this few are ranked (each row's tier worked out) and sorted whole.
+RANK_BOUND = 3000
+# A tier's set this small is sorted whole (its rows need no test: the index query is exact).
+SORT_BOUND = 15000
 # Rows of a sort index one call reads at most when the matches are too many to sort.
 WALK_ROWS = 20000
 # Matches are counted exactly up to this many; beyond, the count says "10,000+".
 COUNT_BOUND = 10000
-# The most rows of a word's candidates a count reads (a rare second word over a common first).
-COUNT_SCAN = 200000
 SHORT = 2
 
 STATE_CODES = {PortalState.not_set_up: 0, PortalState.awaiting_customer: 1, PortalState.active: 2}
@@ -63,7 +63,8 @@ def _join(parts: list[_Sql], glue: str) -> _Sql:
 
 
 class _Dialect:
-    """What differs between the backends: placeholders, the trigram source, the greatest()."""
+    """What differs between the backends: placeholders, how a set of customers is asked of
+    the trigram index, the greatest()."""
 
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
@@ -73,16 +74,6 @@ class _Dialect:
         function = "strpos" if self.postgres else "instr"
         return _Sql(f"{function}({alias}.{column}, {self.p}) > 0", (needle,))
 
-    def source(self, column: str, needle: str, limit: int | None = None) -> _Sql:
-        """The ids of customers whose ``column`` holds ``needle``, from the trigram index."""
-        tail = f" LIMIT {int(limit)}" if limit is not None else ""
-        if self.postgres:
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            return _Sql(f"SELECT customer_id FROM customer_search WHERE {column} LIKE {self.p}{tail}", (pattern,))
-        quoted = '"' + needle.replace('"', '""') + '"'
-        return _Sql(f"SELECT rowid FROM customer_search_fts WHERE customer_search_fts MATCH {self.p}{tail}",
-                    (f"{column} : {quoted}",))
-
     def greatest(self, parts: list[_Sql]) -> _Sql:
         if len(parts) == 1:
             return parts[0]
@@ -90,31 +81,30 @@ class _Dialect:
         return _Sql(("GREATEST(" if self.postgres else "max(") + inner.text + ")", inner.params)
 
 
-def _exact(d: _Dialect, alias: str, term: str) -> _Sql:
-    return d.contains(alias, "doc", KEY_END + term + KEY_END)
+# A set of customers, as (column, needle) tests: all of ``need``, and not all of ``unless``.
+Needles = tuple[tuple[str, str], ...]
 
 
-def _prefix(d: _Dialect, alias: str, term: str) -> _Sql:
-    return d.contains(alias, "words", WORD_MARK + term)
+def _exact(term: str) -> tuple[str, str]:
+    return ("doc", KEY_END + term + KEY_END)
 
 
-def _matches(d: _Dialect, alias: str, term: str) -> _Sql:
-    return d.contains(alias, "doc", term) if len(term) > SHORT else _prefix(d, alias, term)
+def _prefix(term: str) -> tuple[str, str]:
+    return ("words", WORD_MARK + term)
 
 
-def _tier(d: _Dialect, alias: str, terms: tuple[str, ...]) -> _Sql:
-    per_term = []
-    for term in terms:
-        per_term.append(_Sql("(CASE WHEN ") + _exact(d, alias, term) + _Sql(f" THEN {EXACT} WHEN ")
-                        + _prefix(d, alias, term) + _Sql(f" THEN {PREFIX} ELSE {ANYWHERE} END)"))
-    return d.greatest(per_term)
+def _match(term: str) -> tuple[str, str]:
+    return ("doc", term) if len(term) > SHORT else _prefix(term)
 
 
-def _where(d: _Dialect, alias: str, terms: tuple[str, ...], state: PortalState | None) -> list[_Sql]:
-    parts = [_matches(d, alias, t) for t in terms]
-    if state is not None:
-        parts.append(_Sql(f"{alias}.state = {STATE_CODES[state]}"))
-    return parts
+def _tier_sets(terms: tuple[str, ...]) -> dict[int | None, tuple[Needles, Needles]]:
+    """Each tier's customers as an index query: a whole key for every word (tier 0); a word
+    start for every word but not all whole keys (1); anywhere, but not all word starts (2).
+    None: every match."""
+    exact = tuple(_exact(t) for t in terms)
+    prefix = tuple(_prefix(t) for t in terms)
+    match = tuple(_match(t) for t in terms)
+    return {None: (match, ()), EXACT: (exact, ()), PREFIX: (prefix, exact), ANYWHERE: (match, prefix)}
 
 
 _DISPLAY = """
@@ -136,8 +126,7 @@ class _Search:
         self.state = state
         self.key = SORT_COLUMNS[order]
         self.trace = trace
-        # The longest word is the rarest, usually: it picks the candidates.
-        self.driver = max(terms, key=len) if terms else ""
+        self.sets = _tier_sets(terms)
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
         if self.trace is not None:
@@ -151,92 +140,171 @@ class _Search:
                 return list(database.execute_sql(sql.text, sql.params).fetchall())
         return list(database.execute_sql(sql.text, sql.params).fetchall())
 
-    # --- the pieces ---------------------------------------------------------------
+    # --- a set of customers, from the trigram index -------------------------------------
 
-    def source(self, tier: int) -> _Sql:
-        if tier == EXACT:
-            return self.d.source("doc", KEY_END + self.driver + KEY_END)
-        if tier == PREFIX or len(self.driver) <= SHORT:
-            return self.d.source("words", WORD_MARK + self.driver)
-        return self.d.source("doc", self.driver)
+    def _row_test(self, alias: str, needles: Needles) -> _Sql:
+        return _join([self.d.contains(alias, column, needle) for column, needle in needles], " AND ")
 
-    def bounded_count(self, source: _Sql, bound: int) -> int:
-        limited = _Sql(f"SELECT count(*) FROM ({source.text} LIMIT {bound + 1}) candidates", source.params)
-        return self.run(limited, bitmap=True)[0][0]
+    def _like(self, alias: str, needles: Needles) -> _Sql:
+        parts = []
+        for column, needle in needles:
+            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            parts.append(_Sql(f"{alias}.{column} LIKE {self.d.p}", (pattern,)))
+        return _join(parts, " AND ")
 
-    def _filtered(self, alias: str, tier: int | None) -> _Sql:
-        parts = _where(self.d, alias, self.terms, self.state)
-        if tier is not None:
-            parts.append(_tier(self.d, alias, self.terms) + _Sql(f" = {tier}"))
-        return _join(parts, " AND ") if parts else _Sql("1 = 1")
+    @staticmethod
+    def _index_part(needle: tuple[str, str]) -> tuple[str, str, bool]:
+        """How the FTS5 indexes find a needle: (table, query, exact). Not exact: the query
+        finds more (a row test then decides)."""
+        column, text = needle
 
-    def ranked(self, source: _Sql, after: SearchCursor | None, limit: int, tier: int | None) -> list[tuple]:
-        """Every candidate of ``source`` ranked and sorted (a small set); one page of it."""
-        rank = _tier(self.d, "s", self.terms) if tier is None else _Sql(str(tier))
-        inner = (_Sql("SELECT s.customer_id, s.state, s." + self.key + " AS k, ") + rank
-                 + _Sql(" AS tier FROM customer_search s WHERE s.customer_id IN (") + source
-                 + _Sql(") AND ") + self._filtered("s", tier))
-        keyset = _Sql("")
-        if after is not None:
-            keyset = _Sql(f" WHERE (r.tier, r.k, r.customer_id) > ({self.d.p}, {self.d.p}, {self.d.p})",
-                          (after.tier, after.key, after.customer_id))
-        page = (_Sql("SELECT * FROM (") + inner + _Sql(") r") + keyset
-                + _Sql(f" ORDER BY r.tier, r.k, r.customer_id LIMIT {int(limit) + 1}"))
-        return self.run(_Sql(_DISPLAY.format(inner=page.text), page.params), bitmap=True)
+        def quoted(value: str) -> str:
+            return '"' + value.replace('"', '""') + '"'
 
-    def _from_cursor(self, alias: str, after: SearchCursor | None, tier: int) -> list[_Sql]:
-        parts = [] if self.state is None else [_Sql(f"{alias}.state = {STATE_CODES[self.state]}")]
-        if after is not None and after.tier == tier:
-            parts.append(_Sql(f"({alias}.{self.key}, {alias}.customer_id) > ({self.d.p}, {self.d.p})",
-                              (after.key, after.customer_id)))
-        return parts
+        if text.startswith(KEY_END) and text.endswith(KEY_END):
+            return "customer_search_words", "keys : " + quoted(text.strip(KEY_END)), True
+        if column == "words":
+            term = text[len(WORD_MARK):]
+            if is_part(term):
+                return "customer_search_words", f"parts : {quoted(term)} *", True
+            if len(term) > SHORT:
+                return "customer_search_fts", "doc : " + quoted(term), False
+            return "customer_search_words", f"parts : {quoted(first_part(term))} *", False
+        return "customer_search_fts", "doc : " + quoted(text), True
 
-    def walked(self, after: SearchCursor | None, limit: int, tier: int) -> tuple[list[tuple], SearchCursor | None]:
-        """Matches of ``tier`` in sort order, reading at most WALK_ROWS rows of the sort index.
-        Returns the rows and, when the rows read ran out before the page filled, where the
-        next call goes on from (None: this tier is done)."""
-        start = self._from_cursor("s", after, tier)
+    def _sqlite_source(self, tier: int | None) -> tuple[str, str, _Sql | None]:
+        """Which FTS5 table finds ``tier``'s set, its query, and the row tests left over."""
+        need, unless = self.sets[tier]
+        found = [(n, *self._index_part(n)) for n in need]
+        table = "customer_search_fts" if any(t == "customer_search_fts" for _, t, _, _ in found) \
+            else "customer_search_words"
+        query = " AND ".join(q for _, t, q, _ in found if t == table)
+        tested = tuple(n for n, t, _, exact in found if t != table or not exact)
+        tests = [self._row_test("s", tested)] if tested else []
+        if unless:
+            others = [self._index_part(n) for n in unless]
+            if table == "customer_search_words" and all(t == table and exact for t, _, exact in others):
+                query += " NOT (" + " AND ".join(q for _, q, _ in others) + ")"
+            else:
+                tests.append(_Sql("NOT (") + self._row_test("s", unless) + _Sql(")"))
+        return table, query, (_join(tests, " AND ") if tests else None)
+
+    def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql]:
+        """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set."""
+        if self.d.postgres:
+            need, unless = self.sets[tier]
+            where = self._like("s", need)
+            if unless:
+                where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
+            return "customer_search s", where
+        table, query, tests = self._sqlite_source(tier)
+        # The FTS5 index finds the set; the CROSS JOIN keeps it the outer loop. Without row
+        # tests left, the state and sort keys come from the narrow index on the customer id
+        # (the rows' text is spread over ten times the pages).
+        narrow = " INDEXED BY customer_search_keys" if tests is None and (tier is not None or keys_only) else ""
+        where = _Sql(f"{table} MATCH {self.d.p}", (query,))
+        if tests is not None:
+            where = where + _Sql(" AND ") + tests
+        return f"{table} CROSS JOIN customer_search s{narrow} ON s.customer_id = {table}.rowid", where
+
+    def estimate(self, tier: int | None, bound: int) -> int:
+        """How many customers the index's part of ``tier``'s set holds, up to ``bound`` + 1:
+        at least as many as the set (row tests only take away)."""
+        if self.d.postgres:
+            return self.bounded_count(tier, bound)
+        table, query, _ = self._sqlite_source(tier)
+        sql = _Sql(f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH {self.d.p} "
+                   f"LIMIT {bound + 1}) m", (query,))
+        return self.run(sql)[0][0]
+
+    def _state(self, alias: str) -> list[_Sql]:
+        return [] if self.state is None else [_Sql(f"{alias}.state = {STATE_CODES[self.state]}")]
+
+    def bounded_count(self, tier: int | None, bound: int, *, with_state: bool = False) -> int:
+        if not with_state and not self.d.postgres and self._sqlite_source(tier)[2] is None:
+            return self.estimate(tier, bound)  # the index alone is exact here
+        tables, where = self.members(tier, keys_only=True)
+        if with_state:
+            where = _join([where, *self._state("s")], " AND ")
+        sql = _Sql(f"SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE ") + where + _Sql(f" LIMIT {bound + 1}) m")
+        return self.run(sql, bitmap=True)[0][0]
+
+    # --- pages ---------------------------------------------------------------------------
+
+    def _keyset(self, after: SearchCursor | None, tier: int | None) -> list[_Sql]:
+        if after is None:
+            return []
+        p = self.d.p
+        if tier is None:
+            return [_Sql(f"({self._tier_expr().text}, s.{self.key}, s.customer_id) > ({p}, {p}, {p})",
+                         self._tier_expr().params + (after.tier, after.key, after.customer_id))]
+        if after.tier == tier:
+            return [_Sql(f"(s.{self.key}, s.customer_id) > ({p}, {p})", (after.key, after.customer_id))]
+        return []
+
+    def _tier_expr(self) -> _Sql:
+        per_term = []
+        for term in self.terms:
+            per_term.append(_Sql("(CASE WHEN ") + self.d.contains("s", *_exact(term)) + _Sql(f" THEN {EXACT} WHEN ")
+                            + self.d.contains("s", *_prefix(term)) + _Sql(f" THEN {PREFIX} ELSE {ANYWHERE} END)"))
+        return self.d.greatest(per_term)
+
+    def sorted_set(self, tier: int | None, after: SearchCursor | None, limit: int) -> list[tuple]:
+        """Every member of ``tier``'s set (None: every match, ranked here) sorted; one page."""
+        tables, where = self.members(tier)
+        rank = self._tier_expr() if tier is None else _Sql(str(tier))
+        # Ordered by the output columns, so each row's tier is worked out once.
+        order = ("tier, " if tier is None else "") + "k, customer_id"
+        conditions = _join([where, *self._state("s"), *self._keyset(after, tier)], " AND ")
+        inner = (_Sql("SELECT s.customer_id AS customer_id, s.state, s." + self.key + " AS k, ") + rank
+                 + _Sql(f" AS tier FROM {tables} WHERE ") + conditions
+                 + _Sql(f" ORDER BY {order} LIMIT {int(limit) + 1}"))
+        return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=True)
+
+    def walked(self, tier: int, after: SearchCursor | None, limit: int) -> tuple[list[tuple], SearchCursor | None]:
+        """Members of a big set in sort order, read from the sort index and tested row by row,
+        at most WALK_ROWS rows of it. Returns the rows and, when those rows ran out before the
+        page filled, where the next call goes on from (None: the set is done)."""
+        start = [*self._state("s"), *self._keyset(after, tier)]
         where = (_Sql(" WHERE ") + _join(start, " AND ")) if start else _Sql("")
-        chunk = (_Sql(f"SELECT s.customer_id, s.state, s.{self.key}, s.doc, s.words FROM customer_search s")
-                 + where + _Sql(f" ORDER BY s.{self.key}, s.customer_id LIMIT {WALK_ROWS}"))
-        inner = (_Sql(f"SELECT w.customer_id, w.state, w.{self.key} AS k, {tier} AS tier FROM (") + chunk
-                 + _Sql(") w WHERE ") + self._filtered("w", tier)
-                 + _Sql(f" ORDER BY w.{self.key}, w.customer_id LIMIT {int(limit) + 1}"))
+        bound = self.run(_Sql(f"SELECT s.{self.key}, s.customer_id FROM customer_search s") + where
+                         + _Sql(f" ORDER BY s.{self.key}, s.customer_id LIMIT 1 OFFSET {WALK_ROWS - 1}"))
+        need, unless = self.sets[tier]
+        test = [self._row_test("s", need)]
+        if unless:
+            test.append(_Sql("NOT (") + self._row_test("s", unless) + _Sql(")"))
+        if bound:
+            p = self.d.p
+            test.append(_Sql(f"(s.{self.key}, s.customer_id) <= ({p}, {p})", tuple(bound[0])))
+        conditions = _join([*start, *test], " AND ")
+        inner = (_Sql(f"SELECT s.customer_id, s.state, s.{self.key} AS k, {tier} AS tier FROM customer_search s WHERE ")
+                 + conditions + _Sql(f" ORDER BY s.{self.key}, s.customer_id LIMIT {int(limit) + 1}"))
         rows = self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params))
-        if len(rows) > limit:
+        if len(rows) > limit or not bound:
             return rows, None
-        last = self.run(_Sql(f"SELECT s.{self.key}, s.customer_id FROM customer_search s") + where
-                        + _Sql(f" ORDER BY s.{self.key}, s.customer_id LIMIT 1 OFFSET {WALK_ROWS - 1}"))
-        if not last:
-            return rows, None
-        return rows, SearchCursor(tier=tier, key=last[0][0], customer_id=last[0][1])
+        return rows, SearchCursor(tier=tier, key=bound[0][0], customer_id=bound[0][1])
 
     def listed(self, after: SearchCursor | None, limit: int) -> list[tuple]:
         """No words: every customer (of the state) in sort order, from the sort index."""
-        start = self._from_cursor("s", after, EXACT)
+        start = [*self._state("s"), *self._keyset(after, EXACT)]
         where = (_Sql(" WHERE ") + _join(start, " AND ")) if start else _Sql("")
         inner = (_Sql(f"SELECT s.customer_id, s.state, s.{self.key} AS k, {EXACT} AS tier FROM customer_search s")
                  + where + _Sql(f" ORDER BY s.{self.key}, s.customer_id LIMIT {int(limit) + 1}"))
         return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params))
 
-    # --- a page -------------------------------------------------------------------
-
     def page(self, after: SearchCursor | None, limit: int) -> tuple[list[tuple], SearchCursor | None, bool]:
         """Up to ``limit`` rows after ``after``, where the next page starts, and whether there is one."""
         if not self.terms:
             return self._finish(self.listed(after, limit), limit, None)
-        if self.bounded_count(self.source(ANYWHERE), SORT_BOUND) <= SORT_BOUND:
-            return self._finish(self.ranked(self.source(ANYWHERE), after, limit, None), limit, None)
+        if self.estimate(None, RANK_BOUND) <= RANK_BOUND:
+            return self._finish(self.sorted_set(None, after, limit), limit, None)
         rows: list[tuple] = []
-        last_tier = ANYWHERE if len(self.driver) > SHORT else PREFIX
-        for tier in range(after.tier if after else EXACT, last_tier + 1):
+        for tier in range(after.tier if after else EXACT, ANYWHERE + 1):
             want = limit - len(rows)
-            source = self.source(tier)
-            dense = tier == ANYWHERE or self.bounded_count(source, SORT_BOUND) > SORT_BOUND
-            if dense:
-                found, resume = self.walked(after, want, tier)
+            if self.estimate(tier, SORT_BOUND) <= SORT_BOUND:
+                found, resume = self.sorted_set(tier, after, want), None
             else:
-                found, resume = self.ranked(source, after, want, tier), None
+                found, resume = self.walked(tier, after, want)
             rows.extend(found)
             if len(rows) > limit:
                 return self._finish(rows, limit, None)
@@ -261,18 +329,9 @@ class _Search:
             where = "" if self.state is None else f" WHERE state = {STATE_CODES[self.state]}"
             found = self.run(_Sql(f"SELECT count(*) FROM (SELECT 1 FROM customer_search{where} "
                                   f"LIMIT {COUNT_BOUND + 1}) matches"))[0][0]
-            return MatchCount(min(found, COUNT_BOUND), more=found > COUNT_BOUND)
-        source = self.source(ANYWHERE)
-        capped = _Sql(f"{source.text} LIMIT {COUNT_SCAN}", source.params)
-        matches = (_Sql("SELECT count(*) FROM (SELECT 1 FROM customer_search s WHERE s.customer_id IN (")
-                   + capped + _Sql(") AND ") + self._filtered("s", None)
-                   + _Sql(f" LIMIT {COUNT_BOUND + 1}) matches"))
-        found = self.run(matches, bitmap=True)[0][0]
-        if found > COUNT_BOUND:
-            return MatchCount(COUNT_BOUND, more=True)
-        # Fewer than the bound among the first COUNT_SCAN candidates: exact unless there were more.
-        exact = self.bounded_count(source, COUNT_SCAN) < COUNT_SCAN
-        return MatchCount(found, more=not exact)
+        else:
+            found = self.bounded_count(None, COUNT_BOUND, with_state=self.state is not None)
+        return MatchCount(min(found, COUNT_BOUND), more=found > COUNT_BOUND)
 
 
 def _summary(row: tuple) -> CustomerSummary:

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
-from .search_text import fold, postgres_functions, search_doc, search_words
+from .search_text import fold, postgres_functions, search_doc, search_keys, search_parts, search_words
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def register_functions(db: SqliteDatabase) -> None:
     db.register_function(fold, "portal_fold", 1, deterministic=True)
     db.register_function(search_doc, "portal_search_doc", 5, deterministic=True)
     db.register_function(search_words, "portal_search_words", 1, deterministic=True)
+    db.register_function(search_keys, "portal_search_keys", 1, deterministic=True)
+    db.register_function(search_parts, "portal_search_parts", 1, deterministic=True)
 
 
 def _index_ddl(collate: str) -> list[str]:
@@ -71,6 +73,18 @@ def _sqlite_refresh(customer_id: str) -> str:
             WHERE c.id = {customer_id})
         WHERE true {_UPSERT_TAIL};"""
 
+
+_FTS_INSERT = """
+    INSERT INTO customer_search_fts (rowid, doc) VALUES (new.customer_id, new.doc);
+    INSERT INTO customer_search_words (rowid, keys, parts)
+    VALUES (new.customer_id, portal_search_keys(new.doc), portal_search_parts(new.doc));"""
+_FTS_DELETE = """
+    INSERT INTO customer_search_fts (customer_search_fts, rowid, doc) VALUES ('delete', old.customer_id, old.doc);
+    INSERT INTO customer_search_words (customer_search_words, rowid, keys, parts)
+    VALUES ('delete', old.customer_id, portal_search_keys(old.doc), portal_search_parts(old.doc));"""
+# Whole keys and letter-and-digit runs are single tokens (every character but white space and
+# control characters belongs to one); a prefix index makes a 1-3 letter start one lookup.
+WORD_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M* P* S*'"
 
 SQLITE_TRIGGERS = {
     "customer_search_customer_ai": f"""
@@ -100,22 +114,21 @@ SQLITE_TRIGGERS = {
         CREATE TRIGGER customer_search_login_ad AFTER DELETE ON portal_login BEGIN
             {_sqlite_refresh("old.customer_id")}
         END""",
-    # The FTS5 table reads its text from customer_search (external content): these keep it in step.
-    "customer_search_fts_ai": """
+    # The two FTS5 tables follow customer_search: the trigram one reads its text from it
+    # (external content), the word one keeps only its index (contentless).
+    "customer_search_fts_ai": f"""
         CREATE TRIGGER customer_search_fts_ai AFTER INSERT ON customer_search BEGIN
-            INSERT INTO customer_search_fts (rowid, doc, words) VALUES (new.customer_id, new.doc, new.words);
+            {_FTS_INSERT}
         END""",
-    "customer_search_fts_ad": """
+    "customer_search_fts_ad": f"""
         CREATE TRIGGER customer_search_fts_ad AFTER DELETE ON customer_search BEGIN
-            INSERT INTO customer_search_fts (customer_search_fts, rowid, doc, words)
-            VALUES ('delete', old.customer_id, old.doc, old.words);
+            {_FTS_DELETE}
         END""",
-    "customer_search_fts_au": """
+    "customer_search_fts_au": f"""
         CREATE TRIGGER customer_search_fts_au AFTER UPDATE OF doc, words ON customer_search
         WHEN old.doc IS NOT new.doc OR old.words IS NOT new.words BEGIN
-            INSERT INTO customer_search_fts (customer_search_fts, rowid, doc, words)
-            VALUES ('delete', old.customer_id, old.doc, old.words);
-            INSERT INTO customer_search_fts (rowid, doc, words) VALUES (new.customer_id, new.doc, new.words);
+            {_FTS_DELETE}
+            {_FTS_INSERT}
         END""",
 }
 
@@ -128,10 +141,16 @@ def _install_sqlite(db: SqliteDatabase) -> None:
             doc TEXT NOT NULL, words TEXT NOT NULL)""")
     db.execute_sql("""
         CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_fts USING fts5(
-            doc, words, content='customer_search', content_rowid='customer_id',
-            tokenize='trigram')""")
+            doc, content='customer_search', content_rowid='customer_id', tokenize='trigram')""")
+    db.execute_sql(f"""
+        CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_words USING fts5(
+            keys, parts, content='', detail='column', prefix='1 2 3', tokenize="{WORD_TOKENIZER}")""")
     for statement in _index_ddl(""):
         db.execute_sql(statement)
+    # The state and sort keys by customer id, apart from the long text: a set found in the
+    # FTS5 index is sorted from this narrow index (search.py names it).
+    db.execute_sql("CREATE INDEX IF NOT EXISTS customer_search_keys "
+                   "ON customer_search (customer_id, state, name_key, company_key, reference_key)")
     create_sqlite_triggers(db)
 
 
@@ -266,6 +285,9 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
     ``progress(done, total)`` hears about each chunk of customers."""
     postgres = isinstance(db, PostgresqlDatabase)
     with db.atomic():
+        if not postgres:
+            # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
+            drop_sqlite_triggers(db)
         db.execute_sql("DELETE FROM customer_search")
         low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
         done = 0
@@ -276,6 +298,10 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
                 progress(done, total)
         if not postgres:
             db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
+            db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
+            db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
+                           "SELECT customer_id, portal_search_keys(doc), portal_search_parts(doc) FROM customer_search")
+            create_sqlite_triggers(db)
 
 
 @contextmanager
@@ -330,6 +356,14 @@ def ensure(db: Database) -> str | None:
                 create_postgres_triggers(db)
                 rebuild(db)
     elif isinstance(db, SqliteDatabase):
+        columns = [row[1] for row in db.execute_sql("PRAGMA table_info(customer_search_words)").fetchall()]
+        if "parts" not in columns:
+            # An index made by an earlier form of migration 0005 (one FTS5 table): made anew.
+            with db.atomic():
+                drop_sqlite_triggers(db)
+                db.execute_sql("DROP TABLE IF EXISTS customer_search_fts")
+                db.execute_sql("DROP TABLE IF EXISTS customer_search_words")
+                install(db)
         present = {row[0] for row in db.execute_sql(
             "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'customer_search_%'").fetchall()}
         if present != set(SQLITE_TRIGGERS):

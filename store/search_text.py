@@ -16,7 +16,7 @@ _SPECIAL = {
     "þ": "th", "Þ": "th", "ð": "d", "Ð": "d", "đ": "d", "Đ": "d", "ø": "o", "Ø": "o",
     "ł": "l", "Ł": "l", "ħ": "h", "Ħ": "h", "ı": "i", "İ": "i", "ŀ": "l", "Ŀ": "l",
     "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u00a0": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ",
+    "\u00a0": " ", "\u202f": " ", "\u205f": " ", "\u3000": " ", "\u2028": " ", "\u2029": " ",
     **{chr(cp): " " for cp in range(0x2000, 0x200B)},
 }
 # Latin-1 Supplement, Latin Extended-A/B and Latin Extended Additional (Vietnamese).
@@ -36,6 +36,10 @@ def _fold_table() -> dict[str, str]:
             if base and base != ch and base.isascii() and base.isalpha():
                 table[ch] = base.lower()
     for cp in _COMBINING:
+        table[chr(cp)] = ""
+    # Invisible format characters (zero-width spaces and joiners, direction marks): dropped,
+    # so a pasted name matches its typed twin and a word is never cut in two by one.
+    for cp in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2065), 0xFEFF, 0x00AD):
         table[chr(cp)] = ""
     return table
 
@@ -83,6 +87,17 @@ def search_doc(name: str, company: str, reference: str, username: str | None, pr
     return head + KEY_END + "".join(k + KEY_END for k in keys)
 
 
+def search_keys(doc: str) -> str:
+    """The whole keys of a document (reference, username, addresses), separated by spaces."""
+    return " ".join(doc.partition(KEY_END)[2].split(KEY_END)).strip()
+
+
+def search_parts(doc: str) -> str:
+    """The letter-and-digit runs of a document, each once, separated by spaces (the word
+    index's tokens: a start of one of them is a word start for a term without punctuation)."""
+    return " ".join(sorted(set(_PART.findall(doc))))
+
+
 def search_words(doc: str) -> str:
     """Every word start of a document: its whitespace-separated words (keys whole, so
     'ada.l' is a start of 'ada.lovelace@x.example') and their letter-and-digit parts,
@@ -94,11 +109,24 @@ def search_words(doc: str) -> str:
 
 
 def terms_of(text: str | None, *, most: int = 8, longest: int = 100) -> tuple[str, ...]:
-    """The folded words of a query, each kept once, in the order typed."""
+    """The folded words of a query, each kept once, in the order typed; a word of punctuation
+    alone ('-', '@') says nothing about a customer and is left out."""
     seen: dict[str, None] = {}
     for word in fold(text).split()[:most]:
-        seen.setdefault(word[:longest], None)
+        if _PART.search(word):
+            seen.setdefault(word[:longest], None)
     return tuple(seen)
+
+
+def first_part(term: str) -> str:
+    """The first letter-and-digit run of a term ('o' of "o'b")."""
+    found = _PART.search(term)
+    return found.group() if found else ""
+
+
+def is_part(term: str) -> bool:
+    """True when the term is one letter-and-digit run (no punctuation)."""
+    return _PART.fullmatch(term) is not None
 
 
 def highlight_spans(text: str, terms: tuple[str, ...], *, short: int = 2) -> list[tuple[int, int]]:
