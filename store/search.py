@@ -1,21 +1,21 @@
-"""Customer search over the index of store/search_index.py, fast at a million customers.
+"""Customer search over the index of store/search_index.py, fast at a million customers
+(docs/search.md says it at length).
 
 What matches: every word of the query (folded: no case, no accents) must match. A word of
 three or more characters matches anywhere in the name, company, reference, any address
 or the portal username; a word of one or two characters only at the start of a word there
-('a' finds Ada and ada@x.example, not Barbara), because a letter found anywhere matches
-nearly everyone and tells the agent nothing.
+('a' finds Ada and ada@x.example, not Barbara).
 
 How results rank: tier 0 when every word is a whole reference, portal username or address;
 tier 1 when every word is at least the start of a word; tier 2 otherwise. Within a tier,
 the chosen order (name, company or reference, folded), then the customer's id. Pages follow
 a keyset cursor (tier, sort key, id), never OFFSET.
 
-How it stays fast: the longest word (the rarest, usually) picks candidates from the trigram
-index. When at most SORT_BOUND candidates match, they are ranked and sorted whole. When more
-match, the matches are dense, and each tier is read in sort order from its sort index
-instead, checking each row, reading at most WALK_ROWS rows a call (a page can then come back
-short, with a cursor to go on from). Every call does bounded work, however common the word.
+How it stays fast: each tier's customers are a set the index answers exactly over every
+word. At most RANK_BOUND matches are ranked and sorted whole; else, tier by tier, a set of
+at most SORT_BOUND is sorted whole, and a bigger (dense) one is read in sort order from the
+sort index, at most WALK_ROWS rows a call (a page can then come back short, with a cursor
+to go on from). Every call does bounded work, however common the words.
 """
 from __future__ import annotations
 

@@ -83,8 +83,13 @@ _FTS_DELETE = """
     INSERT INTO customer_search_words (customer_search_words, rowid, keys, parts)
     VALUES ('delete', old.customer_id, portal_search_keys(old.doc), portal_search_parts(old.doc));"""
 # Whole keys and letter-and-digit runs are single tokens (every character but white space and
-# control characters belongs to one); a prefix index makes a 1-3 letter start one lookup.
+# control characters belongs to one).
 WORD_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M* P* S*'"
+
+# Prefix indexes up to 8 letters: a start of a letter-and-digit run is then one lookup
+# however many runs share it ('acme' starts acmefreight, acmehealth, ... of every domain).
+WORDS_TABLE = f"""CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_words USING fts5(
+    keys, parts, content='', detail='column', prefix='1 2 3 4 5 6 7 8', tokenize="{WORD_TOKENIZER}")"""
 
 SQLITE_TRIGGERS = {
     "customer_search_customer_ai": f"""
@@ -142,9 +147,7 @@ def _install_sqlite(db: SqliteDatabase) -> None:
     db.execute_sql("""
         CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_fts USING fts5(
             doc, content='customer_search', content_rowid='customer_id', tokenize='trigram')""")
-    db.execute_sql(f"""
-        CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_words USING fts5(
-            keys, parts, content='', detail='column', prefix='1 2 3', tokenize="{WORD_TOKENIZER}")""")
+    db.execute_sql(WORDS_TABLE)
     for statement in _index_ddl(""):
         db.execute_sql(statement)
     # The state and sort keys by customer id, apart from the long text: a set found in the
@@ -316,15 +319,16 @@ def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
             db.execute_sql(f"DROP INDEX IF EXISTS {name}")
     else:
         drop_sqlite_triggers(db)
-    try:
-        yield
-    finally:
-        rebuild(db, progress)
-        if postgres:
-            create_postgres_triggers(db)
-            create_trigram_indexes(db)
-        else:
-            create_sqlite_triggers(db)
+    # On an error the caller's transaction is rolled back (PostgreSQL: the triggers come back
+    # with it); a SQLite bulk load cut short leaves them off, and the next start puts them
+    # back and rebuilds (ensure).
+    yield
+    rebuild(db, progress)
+    if postgres:
+        create_postgres_triggers(db)
+        create_trigram_indexes(db)
+    else:
+        create_sqlite_triggers(db)
 
 
 def trigram_index_problem(db: Database) -> str | None:
@@ -356,9 +360,9 @@ def ensure(db: Database) -> str | None:
                 create_postgres_triggers(db)
                 rebuild(db)
     elif isinstance(db, SqliteDatabase):
-        columns = [row[1] for row in db.execute_sql("PRAGMA table_info(customer_search_words)").fetchall()]
-        if "parts" not in columns:
-            # An index made by an earlier form of migration 0005 (one FTS5 table): made anew.
+        made = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'customer_search_words'").fetchone()
+        if made is None or " ".join(made[0].split()) != " ".join(WORDS_TABLE.replace(" IF NOT EXISTS", "").split()):
+            # An index made by an earlier form of migration 0005: made anew.
             with db.atomic():
                 drop_sqlite_triggers(db)
                 db.execute_sql("DROP TABLE IF EXISTS customer_search_fts")
