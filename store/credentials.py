@@ -105,7 +105,8 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str,
                 raise LinkUnusable()
             bump_version(customer, None)
             login = login_of(customer)
-            key = username_key(name)
+            # A login that migration 0003 kept under its old key keeps it while its name stays.
+            key = login.username_key if login is not None and login.username == name else username_key(name)
             if login is None:
                 PortalLogin.create(customer=customer.id, username=name, username_key=key,
                                    password_hash=password_hash, password_set_at=now, created_at=now)

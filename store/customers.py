@@ -14,6 +14,7 @@ from .errors import InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .links import queue_portal_email, revoke_open_links
 from .records import bump_version, customer_row, portal_view_of
 from .settings import get_settings
+from .text import unsafe_character
 from .models import Customer
 from .search import count_customers as search_count, search_customers, skip_rows
 from .search_text import terms_of
@@ -69,9 +70,9 @@ def add_customer(
     field = (primary_email or "").strip()
     if strict_email:
         require_valid(field)
-    elif len(field) > MAX_FIELD_LENGTH or any(ch in field for ch in "\r\n\0"):
-        raise InvalidPrimaryEmail(
-            f"The Primary Email Address can't have line breaks or more than {MAX_FIELD_LENGTH} characters.")
+    elif len(field) > MAX_FIELD_LENGTH or unsafe_character(field) is not None:
+        # Unchecked addresses still can't carry what forges lines on a terminal or in a header.
+        raise InvalidPrimaryEmail(parse_primary_email(field).problem)
     parsed = parse_primary_email(field)
     settings = get_settings()
     now = clock.now()

@@ -11,11 +11,11 @@ from .addresses import parse_primary_email
 from .db import write
 from .errors import TooManyAttempts
 from .links import queue_portal_email
-from .models import Customer, OutboxEmail, PortalAttempt, PortalLogin
+from .models import Customer, OutboxEmail, PortalAttempt
 from .records import customer_row
 from .settings import get_settings
 from .signin import PROMPT, Limit, serialise_attempts, subject_of, window_wait
-from .usernames import username_key
+from .usernames import login_by_typed_name, username_key
 from .values import EmailKind
 
 # The longest username or email address a prompt takes (an email address's own limit).
@@ -97,7 +97,7 @@ def request_password_reset(identifier: str, *, prompt: str) -> None:
 
 def _customers_matching(text: str) -> list[Customer]:
     found: dict[int, Customer] = {}
-    login = PortalLogin.get_or_none(PortalLogin.username_key == username_key(text))
+    login = login_by_typed_name(text)
     if login is not None:
         found[login.customer_id] = Customer.get_by_id(login.customer_id)
     if "@" in text:

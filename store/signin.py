@@ -34,7 +34,7 @@ from .records import customer_row, login_of
 from .sessions import (
     end_customer_sessions, history, open_sessions, prune_sessions, record_event, start_session,
 )
-from .usernames import username_key
+from .usernames import login_by_typed_name, username_key
 from .values import SessionEnd, SignedInCustomer, SignInRecord, SignInStatus
 
 SIGN_IN = "sign-in"
@@ -46,8 +46,6 @@ PRUNE_EVERY = 100
 KEEP_ATTEMPTS = timedelta(days=1)
 # Where a call from outside the portal (a test, a script) says it comes from.
 STORE_ADDRESS = "store"
-# What a username key can be at most (the login form refuses nothing, it just never matches).
-MAX_KEY = 256
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,7 @@ class SignInTicket:
     attempt_id: int
     key: str
     address: str
+    typed: str  # as typed: a login that migration 0003 kept under its old key is found by it
 
 
 def subject_of(key: str) -> str:
@@ -163,7 +162,7 @@ def begin_sign_in(username: str, address: str, limits: SignInLimits = SignInLimi
         attempt = PortalAttempt.create(kind=SIGN_IN, subject=subject, address=address, at=now)
     if attempt.id % PRUNE_EVERY == 0:
         prune()
-    return SignInTicket(attempt_id=attempt.id, key=key, address=address)
+    return SignInTicket(attempt_id=attempt.id, key=key, address=address, typed=username or "")
 
 
 def finish_sign_in(ticket: SignInTicket, password: str, *, limits: SignInLimits = SignInLimits(),
@@ -171,7 +170,7 @@ def finish_sign_in(ticket: SignInTicket, password: str, *, limits: SignInLimits 
     """Check the ticket's password (one Argon2 verification, outside any transaction). Right:
     the attempt and that address's earlier failures go, a session starts (when ``session``).
     Wrong, or no such username: one neutral InvalidLogin, and the attempt stays counted."""
-    login = PortalLogin.get_or_none(PortalLogin.username_key == ticket.key) if 0 < len(ticket.key) <= MAX_KEY else None
+    login = login_by_typed_name(ticket.typed)
     verified = verify_password(login.password_hash if login else None, password or "")
     subject = subject_of(ticket.key)
     with write():

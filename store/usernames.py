@@ -9,9 +9,12 @@ from functools import cache
 from confusable_homoglyphs import categories, confusables
 
 from .errors import InvalidUsername
+from .models import PortalLogin
 
 MIN_LENGTH = 3
 MAX_LENGTH = 64
+# portal_login.username_key's column width: a longer key can name no login.
+MAX_KEY_LENGTH = 256
 # Beside letters and digits: what email-style and dotted usernames need, nothing
 # that could be confused with whitespace or break out of a URL or a header.
 ALLOWED_SYMBOLS = frozenset("._-@+'")
@@ -98,6 +101,15 @@ def login_lookup_keys(typed: str) -> tuple[str, ...]:
     legacy = legacy_username_key(typed or "")
     key = username_key(typed or "")
     return (legacy,) if key == legacy else (legacy, key)
+
+
+def login_by_typed_name(typed: str):
+    """The PortalLogin a typed username names, or None: looked up by login_lookup_keys, best first."""
+    keys = [key for key in login_lookup_keys(typed) if 0 < len(key) <= MAX_KEY_LENGTH]
+    if not keys:
+        return None
+    found = {login.username_key: login for login in PortalLogin.select().where(PortalLogin.username_key.in_(keys))}
+    return next((found[key] for key in keys if key in found), None)
 
 
 def skeleton(text: str) -> str:

@@ -156,3 +156,28 @@ def test_a_wrong_password_keeps_its_attempt_and_a_right_one_removes_it(ada):
     assert count("portal_attempt") == 1
     finish_sign_in(begin_sign_in("ada", "198.51.100.7"), PASSWORD)
     assert count("portal_attempt") == 0
+
+
+def test_a_login_kept_under_its_old_key_signs_in_and_resets(store_db):
+    """Migration 0003 keeps the newer of two logins that now look alike ('mary' beside an older
+    'rnary': one skeleton) under its old key: typed as its customer types it, it still signs
+    in, and a password reset keeps that key instead of being refused as taken."""
+    from store import clock
+    from store.customers import add_customer
+    from store.models import Customer, PortalLogin
+    from store.passwords import hash_password
+
+    rnary = add_customer(name="Rn Ary", primary_email="rnary@example.com", actor=AGENT).reference
+    set_username(rnary, "rnary", expected_version=None, actor=AGENT)
+    assert username_key("mary") == username_key("rnary")
+    mary = add_customer(name="Mary Lou", primary_email="mary@example.com", actor=AGENT).reference
+    # What the migration leaves for the newer login: its previous key, 'mary'.
+    PortalLogin.create(customer=Customer.get(Customer.reference == mary).id, username="mary", username_key="mary",
+                       password_hash=hash_password(PASSWORD), password_set_at=clock.now(), created_at=clock.now())
+
+    assert authenticate("mary", PASSWORD, address="198.51.100.9").reference == mary
+    reset = live_link(send_portal_email(mary, actor=AGENT).outbox_id)
+    complete_link(open_link(reset.rsplit("/", 1)[1], LinkPurpose.reset), username=None,
+                  password="copper lantern drifts northward")
+    assert column("portal_login", "username_key", "username = ?", ("mary",)) == ["mary"]
+    assert authenticate("mary", "copper lantern drifts northward", address="198.51.100.9").reference == mary
