@@ -11,11 +11,11 @@ tier 1 when every word is at least the start of a word; tier 2 otherwise. Within
 the chosen order (name, company or reference, folded), then the customer's id. Pages follow
 a keyset cursor (tier, sort key, id), never OFFSET.
 
-How it stays fast: each tier's customers are a set the index answers exactly over every
-word. At most RANK_BOUND matches are ranked and sorted whole; else, tier by tier, a set of
-at most SORT_BOUND is sorted whole, and a bigger (dense) one is read in sort order from the
-sort index, at most WALK_ROWS rows a call (a page can then come back short, with a cursor
-to go on from). Every call does bounded work, however common the words.
+How it stays fast: each tier's customers are a set the index answers over every word,
+asked tier by tier until the page is full. A set of at most SORT_BOUND is sorted whole; a
+bigger (dense) one is read in sort order from the sort index, at most WALK_ROWS rows a call
+(a page can then come back short, with a cursor to go on from). Every call does bounded
+work, however common the words.
 """
 from __future__ import annotations
 
@@ -26,10 +26,8 @@ from .db import database, is_postgres
 from .search_text import KEY_END, WORD_MARK, first_part, is_part, terms_of
 from .values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor, SearchPage
 
-# Matches this few are ranked (each row's tier worked out) and sorted whole.
-RANK_BOUND = 3000
 # A tier's set this small is sorted whole (its rows need no test: the index query is exact).
-SORT_BOUND = 15000
+SORT_BOUND = 40000
 # Rows of a sort index one call reads at most when the matches are too many to sort.
 WALK_ROWS = 20000
 # Matches are counted exactly up to this many; beyond, the count says "10,000+".
@@ -63,8 +61,7 @@ def _join(parts: list[_Sql], glue: str) -> _Sql:
 
 
 class _Dialect:
-    """What differs between the backends: placeholders, how a set of customers is asked of
-    the trigram index, the greatest()."""
+    """What differs between the backends: placeholders, and the substring test."""
 
     def __init__(self, postgres: bool) -> None:
         self.postgres = postgres
@@ -73,12 +70,6 @@ class _Dialect:
     def contains(self, alias: str, column: str, needle: str) -> _Sql:
         function = "strpos" if self.postgres else "instr"
         return _Sql(f"{function}({alias}.{column}, {self.p}) > 0", (needle,))
-
-    def greatest(self, parts: list[_Sql]) -> _Sql:
-        if len(parts) == 1:
-            return parts[0]
-        inner = _join(parts, ", ")
-        return _Sql(("GREATEST(" if self.postgres else "max(") + inner.text + ")", inner.params)
 
 
 # A set of customers, as (column, needle) tests: all of ``need``, and not all of ``unless``.
@@ -167,8 +158,7 @@ class _Search:
             term = text[len(WORD_MARK):]
             if is_part(term):
                 return "customer_search_words", f"parts : {quoted(term)} *", True
-            if len(term) > SHORT:
-                return "customer_search_fts", "doc : " + quoted(term), False
+            # "o'b": a word starting with it has a run starting with "o"; a row test decides.
             return "customer_search_words", f"parts : {quoted(first_part(term))} *", False
         return "customer_search_fts", "doc : " + quoted(text), True
 
@@ -231,34 +221,20 @@ class _Search:
 
     # --- pages ---------------------------------------------------------------------------
 
-    def _keyset(self, after: SearchCursor | None, tier: int | None) -> list[_Sql]:
-        if after is None:
+    def _keyset(self, after: SearchCursor | None, tier: int) -> list[_Sql]:
+        """Rows of ``tier`` after the cursor (all of them when the cursor is in an earlier tier)."""
+        if after is None or after.tier != tier:
             return []
         p = self.d.p
-        if tier is None:
-            return [_Sql(f"({self._tier_expr().text}, s.{self.key}, s.customer_id) > ({p}, {p}, {p})",
-                         self._tier_expr().params + (after.tier, after.key, after.customer_id))]
-        if after.tier == tier:
-            return [_Sql(f"(s.{self.key}, s.customer_id) > ({p}, {p})", (after.key, after.customer_id))]
-        return []
+        return [_Sql(f"(s.{self.key}, s.customer_id) > ({p}, {p})", (after.key, after.customer_id))]
 
-    def _tier_expr(self) -> _Sql:
-        per_term = []
-        for term in self.terms:
-            per_term.append(_Sql("(CASE WHEN ") + self.d.contains("s", *_exact(term)) + _Sql(f" THEN {EXACT} WHEN ")
-                            + self.d.contains("s", *_prefix(term)) + _Sql(f" THEN {PREFIX} ELSE {ANYWHERE} END)"))
-        return self.d.greatest(per_term)
-
-    def sorted_set(self, tier: int | None, after: SearchCursor | None, limit: int) -> list[tuple]:
-        """Every member of ``tier``'s set (None: every match, ranked here) sorted; one page."""
+    def sorted_set(self, tier: int, after: SearchCursor | None, limit: int) -> list[tuple]:
+        """Every member of ``tier``'s set sorted; one page of it."""
         tables, where = self.members(tier)
-        rank = self._tier_expr() if tier is None else _Sql(str(tier))
-        # Ordered by the output columns, so each row's tier is worked out once.
-        order = ("tier, " if tier is None else "") + "k, customer_id"
         conditions = _join([where, *self._state("s"), *self._keyset(after, tier)], " AND ")
-        inner = (_Sql("SELECT s.customer_id AS customer_id, s.state, s." + self.key + " AS k, ") + rank
-                 + _Sql(f" AS tier FROM {tables} WHERE ") + conditions
-                 + _Sql(f" ORDER BY {order} LIMIT {int(limit) + 1}"))
+        inner = (_Sql(f"SELECT s.customer_id AS customer_id, s.state, s.{self.key} AS k, {tier} AS tier "
+                      f"FROM {tables} WHERE ") + conditions
+                 + _Sql(f" ORDER BY k, customer_id LIMIT {int(limit) + 1}"))
         return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=True)
 
     def walked(self, tier: int, after: SearchCursor | None, limit: int) -> tuple[list[tuple], SearchCursor | None]:
@@ -296,12 +272,15 @@ class _Search:
         """Up to ``limit`` rows after ``after``, where the next page starts, and whether there is one."""
         if not self.terms:
             return self._finish(self.listed(after, limit), limit, None)
-        if self.estimate(None, RANK_BOUND) <= RANK_BOUND:
-            return self._finish(self.sorted_set(None, after, limit), limit, None)
+        # Tier by tier: whole keys and word starts come from the word index, cheap; the
+        # trigram index (a word inside a word) is asked only when they don't fill the page.
         rows: list[tuple] = []
         for tier in range(after.tier if after else EXACT, ANYWHERE + 1):
             want = limit - len(rows)
-            if self.estimate(tier, SORT_BOUND) <= SORT_BOUND:
+            size = self.estimate(tier, SORT_BOUND)
+            if size == 0:
+                found, resume = [], None
+            elif size <= SORT_BOUND:
                 found, resume = self.sorted_set(tier, after, want), None
             else:
                 found, resume = self.walked(tier, after, want)

@@ -1,14 +1,14 @@
 """The customer search index: one row a customer in ``customer_search`` with its folded sort
 keys, portal state, document and word starts, kept in step by triggers on the customer and
-portal login tables (in the same transaction as the change), and a trigram index over it:
-an FTS5 trigram table on SQLite, pg_trgm GIN indexes on PostgreSQL.
+portal login tables (in the same transaction as the change), and text indexes over it: on
+SQLite an FTS5 trigram table (substrings) and an FTS5 word table (whole keys, word starts);
+on PostgreSQL pg_trgm GIN indexes on the document and the word starts.
 
 Triggers rather than the service layer: every writer (the console, the portal, the mailer,
 an import) changes customers and logins, and none of them can forget the index.
 """
 from __future__ import annotations
 
-import logging
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -16,12 +16,12 @@ from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
 from .search_text import fold, postgres_functions, search_doc, search_keys, search_parts, search_words
 
-log = logging.getLogger(__name__)
-
+# (customers indexed so far, customers in all) as a rebuild goes.
 Progress = Callable[[int, int], None]
 
-STATE_SQL = ("CASE WHEN l.id IS NULL THEN 0 WHEN l.password_hash IS NULL THEN 1 ELSE 2 END")
-# (column, index suffix) of the three orders the results can be sorted in.
+# The portal state as search.STATE_CODES numbers it: no login, no password yet, active.
+STATE_SQL = "CASE WHEN l.id IS NULL THEN 0 WHEN l.password_hash IS NULL THEN 1 ELSE 2 END"
+# The folded sort key of each order the results can be sorted in.
 SORT_KEYS = ("name_key", "company_key", "reference_key")
 
 _REFRESH_SELECT = f"""

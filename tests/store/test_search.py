@@ -157,7 +157,6 @@ class TestManyMatches:
         assert expected == refs(text)
         narrowed = dict(state=PortalState.not_set_up, order=CustomerOrder.company)
         expected_narrowed = refs(text, **narrowed)
-        monkeypatch.setattr(search, "RANK_BOUND", 2)
         monkeypatch.setattr(search, "SORT_BOUND", 4)
         monkeypatch.setattr(search, "WALK_ROWS", 5)
         for limit in (1, 3, 7):
@@ -165,7 +164,6 @@ class TestManyMatches:
         assert every_page(text, limit=4, **narrowed) == expected_narrowed
 
     def test_the_blacksmith_comes_after_every_word_start(self, crowd, monkeypatch):
-        monkeypatch.setattr(search, "RANK_BOUND", 2)
         monkeypatch.setattr(search, "SORT_BOUND", 4)
         monkeypatch.setattr(search, "WALK_ROWS", 5)
         assert every_page("smith", limit=5)[-1] == crowd[-1]
