@@ -1,5 +1,6 @@
-"""The two portal emails: rendered from the Jinja2 templates in mailer/templates/, built as
-one MIME multipart/alternative message (plain text and HTML) to every address at once.
+"""The two portal emails: their words rendered by store.email_text (the templates the console's
+preview shows too), built here as one MIME multipart/alternative message (plain text and HTML)
+to every address at once.
 
 The MIME skeleton is assembled here from the standard library's encoders (RFC 2047 headers,
 quoted-printable bodies) rather than with ``email.message.EmailMessage``: its generator costs
@@ -16,21 +17,13 @@ from datetime import datetime
 from email import quoprimime
 from email.header import Header
 from email.utils import format_datetime, make_msgid, quote
-from pathlib import Path
 
 import idna
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from store.dispatch import ClaimedEmail
-from store.values import AccountSettings
+from store.email_text import render_email
+from store.values import AccountSettings, RenderedEmail
 
-TEMPLATES = Path(__file__).with_name("templates")
-_env = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    undefined=StrictUndefined,
-    auto_reload=False,
-)
 # What a mailbox may hold once it is on the wire: no spaces, quotes, brackets, commas or
 # control characters, one @. The store validated it; this guards rows edited by hand.
 _ADDRESS = re.compile(r"^[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+@[^\s\"(),:;<>@\[\]\\\x00-\x1f\x7f]+$")
@@ -59,30 +52,10 @@ class OutgoingMessage:
     smtputf8: bool
 
 
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
-
-
-def _expiry_text(moment: datetime) -> str:
-    return f"{moment:%d %B %Y, %H:%M} UTC"
-
-
 def render(email: ClaimedEmail, settings: AccountSettings) -> RenderedEmail:
     """Subject, plain text and HTML of a claimed email, from its kind's templates."""
-    values = dict(
-        name=email.customer_name, account=settings.sender_name, link=email.link_url,
-        expires=_expiry_text(email.link_expires_at),
-    )
-    stem = email.kind.value
-    subject = " ".join(_env.get_template(f"{stem}.subject.j2").render(values).split())
-    return RenderedEmail(
-        subject=subject,
-        text=_env.get_template(f"{stem}.txt.j2").render(values),
-        html=_env.get_template(f"{stem}.html.j2").render(subject=subject, **values),
-    )
+    return render_email(email.kind, name=email.customer_name, account=settings.sender_name,
+                        link=email.link_url, expires_at=email.link_expires_at)
 
 
 def _header_value(value: str, what: str) -> str:

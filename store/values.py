@@ -400,6 +400,188 @@ class SignInStatus:
     # How many addresses must wait now (too many wrong passwords from each).
     addresses_waiting: int
     open_sessions: int
+    # Where the last sign-in came from (the client's address), when there was one.
+    last_signed_in_from: str | None = None
+    # Until when the last of the waiting addresses must wait, else None.
+    waiting_until: datetime | None = None
+
+    def blocked_until(self, now: datetime) -> datetime | None:
+        """Until when the portal's limits refuse this customer (every address, or at least one),
+        or None when nothing refuses them at ``now``."""
+        found = [t for t in (self.locked_until, self.waiting_until) if t is not None and t > now]
+        return max(found) if found else None
+
+    def lock_text(self, now: datetime) -> str | None:
+        """"Locked until 09:05 UTC" and by what, or None when nothing refuses the customer at ``now``."""
+        until = self.blocked_until(now)
+        if until is None:
+            return None
+        if self.locked_until is not None and self.locked_until > now:
+            why = "too many wrong passwords from many addresses: every address is refused"
+        else:
+            count = self.addresses_waiting
+            why = (f"too many wrong passwords from {count} address{'es' if count != 1 else ''}; "
+                   "other addresses may still sign in")
+        return f"Locked until {until:%H:%M} UTC ({why})"
+
+    def sign_in_text(self, now: datetime) -> str:
+        """Last sign-in and the wrong passwords since, in words."""
+        if self.last_signed_in_at is None:
+            text = "Never signed in"
+        else:
+            where = f" from {self.last_signed_in_from}" if self.last_signed_in_from else ""
+            text = f"Last signed in {ago(self.last_signed_in_at, now)}{where}"
+        if self.failures_since:
+            text += f", {self.failures_since} wrong password{'s' if self.failures_since != 1 else ''} since"
+        if self.open_sessions:
+            text += f", {self.open_sessions} open session{'s' if self.open_sessions != 1 else ''}"
+        return text
+
+
+def span(delta: timedelta) -> str:
+    """A length of time as people say it on a dashboard: 40 s, 5 min, 70 h, 5 d (rounded down;
+    hours up to 99, so a setup link's 72 hours read as hours)."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 100 * 3600:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """'just now', '5 min ago', '2 h ago'."""
+    return "just now" if now - moment < timedelta(minutes=1) else f"{span(now - moment)} ago"
+
+
+class LinkPhase(str, Enum):
+    """Where a setup or reset link stands in its life, seen from the customer's side."""
+
+    queued = "queued"  # its email waits in the outbox
+    failed = "failed"  # its email could not be delivered
+    sent = "sent"  # delivered, not opened yet
+    opened = "opened"  # opened (the form given), no password set with it yet
+    used = "used"  # a password was set with it
+    expired = "expired"  # never opened, past its expiry
+    replaced = "replaced"  # a newer link of its kind was sent
+    revoked = "revoked"  # stopped by a change: a new username, a new address, ...
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """The newest setup or reset link of a customer and its email: what happened to it."""
+
+    purpose: LinkPurpose
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    revoked_at: datetime | None
+    revoked_reason: str | None
+    # Its email: status, when it was delivered, to whom, and why not (None when there is none).
+    email_status: OutboxStatus | None
+    sent_at: datetime | None
+    to: tuple[str, ...]
+    email_error: str | None
+    refused: tuple[str, ...]
+    # How long an opened link's form stays open (store.links.GRANT_MINUTES).
+    form_minutes: int
+    # When the account uses links up on open (the default), used_at is when it was opened.
+    used_on_open: bool
+
+    def phase(self, now: datetime) -> LinkPhase:
+        """The link's phase at ``now``; a pure function of the values."""
+        if self.revoked_reason == PASSWORD_SET_REASON and self.used_at is not None:
+            return LinkPhase.used
+        if self.used_at is not None and self.revoked_at is None:
+            return LinkPhase.opened
+        if self.email_status is OutboxStatus.failed:
+            return LinkPhase.failed
+        if self.revoked_at is not None:
+            reason = self.revoked_reason or ""
+            return LinkPhase.replaced if reason.startswith("replaced") else LinkPhase.revoked
+        if self.expires_at <= now:
+            return LinkPhase.expired
+        if self.email_status in (OutboxStatus.queued, OutboxStatus.sending):
+            return LinkPhase.queued
+        return LinkPhase.sent
+
+    @property
+    def recipients_text(self) -> str:
+        if len(self.to) == 1:
+            return self.to[0]
+        return f"{len(self.to)} addresses"
+
+    def text(self, now: datetime) -> str:
+        """The link's life in one line: "Setup link sent 2 h ago to 2 addresses, not opened
+        yet, expires in 70 h"."""
+        name = f"{self.purpose.value.capitalize()} link"
+        phase = self.phase(now)
+        if phase is LinkPhase.queued:
+            return (f"{name} queued {ago(self.created_at, now)} for {self.recipients_text}, "
+                    f"not sent yet, expires in {span(self.expires_at - now)}")
+        if phase is LinkPhase.failed:
+            return f"{name} not delivered to {self.recipients_text}: {self.email_error or 'the email failed'}"
+        sent = f"{name} sent {ago(self.sent_at or self.created_at, now)} to {self.recipients_text}"
+        if self.refused:
+            sent += f" ({len(self.refused)} refused: {', '.join(self.refused)})"
+        if phase is LinkPhase.used:
+            return f"{sent}, used {ago(self.revoked_at or self.used_at, now)}: password set"
+        if phase is LinkPhase.opened:
+            opened = "opened" if self.used_on_open else "used"
+            closes = self.used_at + timedelta(minutes=self.form_minutes)
+            if closes > now:
+                return f"{sent}, {opened} {ago(self.used_at, now)}, no password set yet"
+            return f"{sent}, {opened} {ago(self.used_at, now)}, closed without a password set"
+        if phase is LinkPhase.expired:
+            return f"{sent}, never opened, expired {ago(self.expires_at, now)}"
+        if phase is LinkPhase.replaced:
+            return f"{sent}, replaced by a newer link {ago(self.revoked_at, now)}"
+        if phase is LinkPhase.revoked:
+            return f"{sent}, stopped {ago(self.revoked_at, now)}: {self.revoked_reason or 'revoked'}"
+        return f"{sent}, not opened yet, expires in {span(self.expires_at - now)}"
+
+
+# Why a link stops when a password is set (store/credentials.py): on the link that set it, "used".
+PASSWORD_SET_REASON = "password set"
+
+
+@dataclass(frozen=True)
+class CustomerSide:
+    """What happened on the customer's side, for the PORTAL panel: the newest link and sign-in."""
+
+    link: LinkStatus | None
+    signin: SignInStatus
+    # When it was read: the panel's words are derived from these values and the clock.
+    read_at: datetime
+
+    def link_text(self, now: datetime) -> str:
+        return self.link.text(now) if self.link is not None else "No setup or reset link sent yet"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An email's words: one-line subject, plain text, HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """The email PORTAL's one action would send now, exactly as the customer would get it,
+    with a placeholder where the link goes (its token is made only as the email is sent)."""
+
+    reference: str
+    kind: EmailKind
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    link_placeholder: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -407,7 +589,9 @@ class SignInRecord:
     """One line of a customer's sign-in history."""
 
     at: datetime
-    event: str  # signed in, wrong password, locked, signed out, sessions ended, unlocked
+    # signed in, wrong password, locked, signed out, sessions ended, unlocked; in the console's
+    # history also link opened, link used and password set (store/customer_side.py)
+    event: str
     address: str
     detail: str
 
