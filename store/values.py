@@ -417,12 +417,11 @@ class SignInStatus:
         if until is None:
             return None
         if self.locked_until is not None and self.locked_until > now:
-            why = "too many wrong passwords from many addresses: every address is refused"
+            why = "every address, too many wrong passwords"
         else:
             count = self.addresses_waiting
-            why = (f"too many wrong passwords from {count} address{'es' if count != 1 else ''}; "
-                   "other addresses may still sign in")
-        return f"Locked until {until:%H:%M} UTC ({why})"
+            why = f"{count} address{'es' if count != 1 else ''}, too many wrong passwords"
+        return f"Locked until {until:%H:%M} UTC: {why}"
 
     def sign_in_text(self, now: datetime) -> str:
         """Last sign-in and the wrong passwords since, in words."""
