@@ -108,4 +108,4 @@ class TestSignInWords:
     def test_the_ceiling_locks_every_address(self) -> None:
         status = replace(self.NEVER, locked_until=at(HOUR), waiting_until=at(timedelta(minutes=4)), addresses_waiting=2)
         assert status.blocked_until(TEST_NOW) == at(HOUR)
-        assert status.lock_text(TEST_NOW).== "Locked until 10:00 UTC: every address, too many wrong passwords"
+        assert status.lock_text(TEST_NOW) == "Locked until 10:00 UTC: every address, too many wrong passwords"
