@@ -115,7 +115,21 @@ PORTAL = (
             tooltip="Send the one email the state allows (Create Credentials or Reset Password)"),
     Binding("d", "delete_username", "Delete", id="portal-delete",
             tooltip="Delete the username (and password), after a question"),
+    # The customer's side ("I can't log in"): not in the footer (80 columns are full); the
+    # panel's lock line names `l`, and help and the palette list them all.
+    Binding("v", "preview_email", "Preview email", id="portal-preview", show=False,
+            tooltip="Preview the one email: its subject and text as the customer gets them"),
+    Binding("h", "sign_in_history", "Sign-in history", id="portal-history", show=False,
+            tooltip="The customer's last 50 sign-in events: time, address, result"),
+    Binding("l", "unlock", "Unlock", id="portal-unlock", show=False,
+            tooltip="Unlock: let a customer the portal's limits lock out sign in again at once"),
+    Binding("o", "sign_out_everywhere", "Sign out everywhere", id="portal-sign-out", show=False,
+            tooltip="End every portal session of the customer"),
 )
+
+# The sign-in history and email preview modals (tui/widgets/sign_in_history.py, email_preview.py).
+SIGN_IN_HISTORY = (Binding("escape,h", "close", "Close", tooltip="Close the sign-in history"),)
+EMAIL_PREVIEW = (Binding("escape,v", "close", "Close", tooltip="Close the preview (nothing is sent)"),)
 
 # The username field of the PORTAL panel (tui/widgets/portal_panel.py): esc drops what was
 # typed and hands the keys back to the dashboard.
@@ -173,6 +187,8 @@ HELP = (
     KeyGroup("Customer Dashboard", DASHBOARD),
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)
              + PORTAL_FIELD),
+    KeyGroup("Sign-in history", SIGN_IN_HISTORY),
+    KeyGroup("Email preview", EMAIL_PREVIEW),
     KeyGroup("Emails", EMAILS),
     KeyGroup("Activity", ACTIVITY),
     KeyGroup("Edit customer", EDIT_CUSTOMER),
