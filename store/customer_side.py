@@ -17,7 +17,6 @@ from peewee import fn
 
 from . import clock
 from .email_text import render_email
-from .errors import ActionNotAllowed
 from .links import GRANT_MINUTES, PURPOSE_OF_KIND
 from .models import ActivityEvent, Customer, OutboxEmail, PortalLink, SignInEvent
 from .records import customer_row, portal_view_of
@@ -98,17 +97,18 @@ def sign_in_history(reference: str, limit: int = HISTORY_SHOWN) -> tuple[SignInR
 def unlock_customer(reference: str, *, actor: str, limits: SignInLimits = SignInLimits()) -> int:
     """Unlock: the portal's limits let the customer sign in again at once (every counted wrong
     password for their username goes). Refused, with the reason, when nothing refuses them."""
-    status = signin_status(reference, limits)
-    if status.blocked_until(clock.now()) is None:
-        raise ActionNotAllowed("Nothing to unlock: the portal refuses no sign-in of this customer now.")
+    refusal = signin_status(reference, limits).unlock_refusal(clock.now())
+    if refusal is not None:
+        raise refusal
     return unlock(reference, actor=actor)
 
 
 def sign_out_everywhere(reference: str, *, actor: str) -> int:
     """End every open portal session of the customer; returns how many. Refused, with the
     reason, when none is open."""
-    if signin_status(reference).open_sessions == 0:
-        raise ActionNotAllowed("Nothing to sign out: this customer has no open portal session.")
+    refusal = signin_status(reference).sign_out_refusal
+    if refusal is not None:
+        raise refusal
     return end_sessions(reference, actor=actor)
 
 

@@ -423,6 +423,19 @@ class SignInStatus:
             why = f"{count} address{'es' if count != 1 else ''}, too many wrong passwords"
         return f"Locked until {until:%H:%M} UTC: {why}"
 
+    def unlock_refusal(self, now: datetime) -> ActionNotAllowed | None:
+        """Why Unlock does not apply at ``now`` (nothing refuses the customer), else None."""
+        if self.blocked_until(now) is None:
+            return ActionNotAllowed("Nothing to unlock: the portal refuses no sign-in of this customer now.")
+        return None
+
+    @property
+    def sign_out_refusal(self) -> ActionNotAllowed | None:
+        """Why Sign out everywhere does not apply (no session open), else None."""
+        if self.open_sessions == 0:
+            return ActionNotAllowed("Nothing to sign out: this customer has no open portal session.")
+        return None
+
     def sign_in_text(self, now: datetime) -> str:
         """Last sign-in and the wrong passwords since, in words."""
         if self.last_signed_in_at is None:
