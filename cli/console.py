@@ -45,7 +45,10 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from store import demo
 
-    count = demo.seed(args.customers)
+    from .progress import stage_progress
+
+    with stage_progress() as progress:
+        count = demo.seed(args.customers, progress=progress)
     print(f"Demo database ready: {count} customers. Active demo customers sign in to the portal "
           f"with the password {demo.DEMO_PASSWORD!r}.", file=sys.stderr)
     if args.seed_only:
