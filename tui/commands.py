@@ -15,6 +15,9 @@ from tui.calls import call
 
 # Customers the palette lists for one query; the search screen pages through the rest.
 CUSTOMER_HITS = 8
+# The dashboard's palette entry points of the customer's side, and the key each has.
+_PORTAL_ACTION = {"portal_preview": "preview_email", "portal_history": "sign_in_history",
+                  "portal_unlock": "unlock", "portal_sign_out": "sign_out_everywhere"}
 
 
 class PortalCommands(Provider):
@@ -39,6 +42,15 @@ class PortalCommands(Provider):
                            "PORTAL: asks first")
                 yield (f"Change the portal username of {name}", screen.portal_edit_username,
                        "PORTAL: type the new username, then Update")
+                # Offered in every state: pressed where they don't apply, they say why.
+                for description, run in (
+                    (f"Preview the email to {name}", screen.portal_preview),
+                    (f"Sign-in history of {name}", screen.portal_history),
+                    (f"Unlock the portal sign-in of {name}", screen.portal_unlock),
+                    (f"Sign {name} out of the portal everywhere", screen.portal_sign_out),
+                ):
+                    binding = next(b for b in bindings.PORTAL if b.action == _PORTAL_ACTION[run.__name__])
+                    yield description, run, f"PORTAL, key {bindings.key_text(binding)}: {bindings.help_text(binding)}"
             for binding in bindings.DASHBOARD[1:]:
                 label = (f"Show {binding.description}" if binding.action.startswith("show_tab")
                          else f"{binding.description} {name}")
