@@ -228,13 +228,14 @@ def signin_status(reference: str, limits: SignInLimits = SignInLimits()) -> Sign
     customer."""
     customer = customer_row(reference)
     login = login_of(customer)
-    last = (SignInEvent.select(SignInEvent.at, SignInEvent.address)
+    last = (SignInEvent.select(SignInEvent.id, SignInEvent.at, SignInEvent.address)
             .where((SignInEvent.customer == customer.id) & (SignInEvent.event == "signed in"))
             .order_by(SignInEvent.at.desc(), SignInEvent.id.desc()).first())
     wrong = SignInEvent.select().where((SignInEvent.customer == customer.id)
                                        & (SignInEvent.event == "wrong password"))
     if last is not None:
-        wrong = wrong.where(SignInEvent.at > last.at)
+        # By id, not time: events are written in order, and two can share a clock reading.
+        wrong = wrong.where(SignInEvent.id > last.id)
     locked_until, waiting, waiting_until = None, 0, None
     if login is not None:
         now, subject = clock.now(), subject_of(login.username_key)

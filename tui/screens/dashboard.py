@@ -7,17 +7,19 @@ portal, the mailer) the screen reads the customer again and every section follow
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from store import activity, outbox
+from store import activity, customer_side, outbox
 from store.changes import dashboard_marker
 from store.customers import get_customer
 from store.errors import CustomerNotFound, PortalError
-from store.values import CustomerDetail, CustomerUpdate, PortalView
+from store.values import CustomerDetail, CustomerSide, CustomerUpdate, PortalView
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, PollFinished, ShowError, Snapshot
@@ -32,19 +34,34 @@ from tui.workers import ReportsWorkerErrors
 EMAILS_SHOWN = 100
 EVENTS_SHOWN = 200
 _TAB_ACTIONS = {
-    "portal": {"edit_username", "send_email", "delete_username"},
+    "portal": {"edit_username", "send_email", "delete_username", "preview_email", "sign_in_history",
+               "unlock", "sign_out_everywhere"},
     "emails": {"retry"},
 }
 
 
-def read_snapshot(reference: str) -> Snapshot:
+@dataclass(frozen=True)
+class DashboardSnapshot(Snapshot):
+    """A Snapshot with what the customer sees (the PORTAL panel's link and sign-in lines)."""
+
+    side: CustomerSide | None = None
+
+
+def read_marker(reference: str) -> tuple[object, ...]:
+    """The poll's question: the customer's change marker and the newest sign-in event, which
+    no activity event follows (a wrong password, a lockout, a sign-in)."""
+    return dashboard_marker(reference) + customer_side.sign_in_marker(reference)
+
+
+def read_snapshot(reference: str) -> DashboardSnapshot:
     """Everything the dashboard shows; the marker is read first, so a change in between is seen next time."""
-    marker = dashboard_marker(reference)
-    return Snapshot(
+    marker = read_marker(reference)
+    return DashboardSnapshot(
         detail=get_customer(reference),
         emails=outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN),
         activity=activity.list_activity(reference, limit=EVENTS_SHOWN),
         marker=marker,
+        side=customer_side.customer_side(reference),
     )
 
 
@@ -116,6 +133,8 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
             self.post_message(CustomerLoaded(snapshot, number))
 
     def _poll(self) -> None:
+        # The customer's side's words follow the clock ("expires in", "Locked until") between reads.
+        self.query_one(PortalPanel).tick()
         # One poll at a time: a slow database gets one question a tick, never a pile of them.
         if not self._polling and self._marker is not None:
             self._polling = True
@@ -126,7 +145,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
     def _check(self, number: int, shown: tuple[object, ...]) -> None:
         """Read the cheap marker; read everything only when it moved."""
         try:
-            if call(dashboard_marker, self.reference) != shown:
+            if call(read_marker, self.reference) != shown:
                 self.post_message(CustomerLoaded(call(read_snapshot, self.reference), number))
             self.post_message(PollFinished(None))
         except CustomerNotFound as error:
@@ -174,6 +193,9 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
         panel = self.query_one(PortalPanel)
         if panel.view != detail.portal:
             panel.view = detail.portal
+        side = getattr(snapshot, "side", None)
+        if side is not None:
+            panel.side = side
         # The PORTAL keys are dimmed or not by the state, which may have changed in the panel itself.
         self.refresh_bindings()
         self.query_one(EmailsSection).emails = snapshot.emails
@@ -221,6 +243,18 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_delete_username(self) -> None:
         self.portal_delete()
+
+    def action_preview_email(self) -> None:
+        self.portal_preview()
+
+    def action_sign_in_history(self) -> None:
+        self.portal_history()
+
+    def action_unlock(self) -> None:
+        self.portal_unlock()
+
+    def action_sign_out_everywhere(self) -> None:
+        self.portal_sign_out()
 
     def action_retry(self) -> None:
         self.query_one(EmailsSection).retry_selected()
@@ -279,3 +313,23 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
         """Show PORTAL and ask to delete the username."""
         self.action_show_tab("portal")
         self.query_one(PortalPanel).delete_username()
+
+    def portal_preview(self) -> None:
+        """Show PORTAL and preview the one email."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).preview_email()
+
+    def portal_history(self) -> None:
+        """Show PORTAL and the customer's sign-in history."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).show_history()
+
+    def portal_unlock(self) -> None:
+        """Show PORTAL and unlock the customer (or say why not)."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).unlock()
+
+    def portal_sign_out(self) -> None:
+        """Show PORTAL and end every portal session of the customer (or say why not)."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).sign_out_everywhere()

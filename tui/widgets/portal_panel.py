@@ -5,6 +5,11 @@ label and button derived from it in ``watch_view``: the Self Service Portal
 Username with Update and Delete, the state in words, and exactly the one email
 action the state allows. The actions run in thread workers with the version
 the panel shows, so a change made elsewhere meanwhile is refused, never overwritten.
+
+A second value, ``side`` (a CustomerSide), is what the customer sees: the newest link's
+life, the last sign-in and failures since, and a lock with Unlock. Its words are derived
+from the values and the clock (``tick`` redraws them), so "expires in 70 h" and "Locked
+until 09:05" follow time between reads.
 """
 from __future__ import annotations
 
@@ -16,13 +21,15 @@ from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from store import panel
+from store import clock, customer_side, panel
 from store.errors import PortalError, StaleEdit
-from store.values import PortalView
+from store.values import CustomerSide, EmailPreview, PortalView, SignInRecord
 from tui import bindings
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.email_preview import EmailPreviewModal
+from tui.widgets.sign_in_history import SignInHistoryModal
 from tui.workers import ReportsWorkerErrors
 
 
@@ -32,6 +39,8 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
     BINDINGS = list(bindings.PORTAL_FIELD)
 
     view: reactive[PortalView | None] = reactive(None, init=False, always_update=True)
+    # What the customer sees: the newest link, sign-ins, a lock (read with the view).
+    side: reactive[CustomerSide | None] = reactive(None, init=False)
     # True while an action's worker runs: the buttons wait for it.
     busy: reactive[bool] = reactive(False, init=False)
 
@@ -57,6 +66,9 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         with Horizontal(id="state-row"):
             yield Label("State:", classes="muted")
             yield Label("", id="portal-state")
+        yield Static("", id="link-status", markup=False)
+        yield Static("", id="sign-in-status", markup=False)
+        yield Static("", id="lock-status", markup=False)
         yield Button("", id="email-button", variant="primary")
         yield Static("", id="email-blocked", classes="note", markup=False)
         yield Static("", id="email-note", classes="note", markup=False)
@@ -64,6 +76,7 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
 
     def on_mount(self) -> None:
         self._derive(None, self.view)
+        self.tick()
 
     # --- everything shown derives from `view` -------------------------------
 
@@ -72,6 +85,29 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
 
     def watch_busy(self) -> None:
         self._derive(self.view, self.view)
+
+    def watch_side(self) -> None:
+        self.tick()
+
+    def tick(self) -> None:
+        """Redraw the customer's side from ``side`` and the clock (the dashboard calls this
+        every poll, so time-bound words move without a read)."""
+        side, now = self.side, clock.now()
+        link = self.query_one("#link-status", Static)
+        sign_in = self.query_one("#sign-in-status", Static)
+        lock = self.query_one("#lock-status", Static)
+        if side is None:
+            for line in (link, sign_in, lock):
+                line.display = False
+            return
+        link.update(side.link_text(now))
+        link.display = True
+        sign_in.update(side.signin.sign_in_text(now))
+        sign_in.display = True
+        locked = side.signin.lock_text(now)
+        lock.update(f"{locked} · l Unlock" if locked else "")
+        lock.display = locked is not None
+        self.set_class(locked is not None, "-locked")
 
     def _derive(self, old: PortalView | None, view: PortalView | None) -> None:
         field = self.query_one("#username-input", Input)
@@ -188,6 +224,53 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         self.busy = True
         self._send(view.reference, view.version)
 
+    def preview_email(self) -> None:
+        """The one email, previewed: its words as the customer gets them; nothing is sent."""
+        view = self.view
+        if view is None:
+            return
+        if view.send_refusal is not None:
+            self.post_message(ShowError(view.send_refusal))
+            return
+        self._preview(view.reference)
+
+    def show_history(self) -> None:
+        """The customer's last sign-in events, in a modal."""
+        if self.view is not None:
+            self._history(self.view.reference)
+
+    def unlock(self) -> None:
+        """Unlock, when the portal's limits lock the customer out; otherwise say why not."""
+        if self.view is None or self.side is None or self.busy:
+            return
+        refusal = self.side.signin.unlock_refusal(clock.now())
+        if refusal is not None:
+            self.notify(refusal.message, severity="warning")
+            return
+        self.busy = True
+        self._unlock(self.view.reference)
+
+    def sign_out_everywhere(self) -> None:
+        """End every portal session of the customer, after a question; otherwise say why not."""
+        view, side = self.view, self.side
+        if view is None or side is None or self.busy:
+            return
+        refusal = side.signin.sign_out_refusal
+        if refusal is not None:
+            self.notify(refusal.message, severity="warning")
+            return
+        count = side.signin.open_sessions
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._sign_out(view.reference)
+
+        self.app.push_screen(ConfirmModal(
+            "Sign out everywhere?",
+            f"End the customer's {count} open portal session{'s' if count != 1 else ''}? They sign in "
+            "again with their password; nothing else changes.", confirm_label="Sign out"), answered)
+
     def action_leave_field(self) -> None:
         """Esc in the panel: drop what was typed and hand the keys back to the dashboard."""
         if self.view is not None:
@@ -236,6 +319,53 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         else:
             self.post_message(ActionFinished(
                 "send", toast=f"{queued.kind.type_name} email queued to {', '.join(queued.to)}."))
+
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
+    def _unlock(self, reference: str) -> None:
+        try:
+            cleared = call(customer_side.unlock_customer, reference, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("unlock", error=error))
+        else:
+            self.post_message(ActionFinished(
+                "unlock", toast=f"Unlocked: {cleared} counted wrong password{'s' if cleared != 1 else ''} "
+                "cleared; the customer can sign in now."))
+
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
+    def _sign_out(self, reference: str) -> None:
+        try:
+            ended = call(customer_side.sign_out_everywhere, reference, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("sign-out", error=error))
+        else:
+            self.post_message(ActionFinished(
+                "sign-out", toast=f"Signed out everywhere: {ended} portal session{'s' if ended != 1 else ''} ended."))
+
+    # Reading only: not the portal-action group, so they never wait for (or cancel) an action.
+    @work(thread=True, group="portal-read", exit_on_error=False)
+    def _preview(self, reference: str) -> None:
+        try:
+            preview = call(customer_side.preview_email, reference)
+        except PortalError as error:
+            self.post_message(ShowError(error))
+        else:
+            self.app.call_from_thread(self._show_preview, preview)
+
+    def _show_preview(self, preview: EmailPreview) -> None:
+        self.app.push_screen(EmailPreviewModal(preview))
+
+    @work(thread=True, group="portal-read", exit_on_error=False)
+    def _history(self, reference: str) -> None:
+        try:
+            records = call(customer_side.sign_in_history, reference)
+        except PortalError as error:
+            self.post_message(ShowError(error))
+        else:
+            self.app.call_from_thread(self._show_history, records)
+
+    def _show_history(self, records: tuple[SignInRecord, ...]) -> None:
+        name = getattr(self.screen, "customer_name", None) or (self.view.reference if self.view else "")
+        self.app.push_screen(SignInHistoryModal(name, records))
 
     @on(Worker.StateChanged)
     def _action_broke(self, event: Worker.StateChanged) -> None:
