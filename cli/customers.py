@@ -12,7 +12,15 @@ from .output import old_new, print_json, shown
 
 
 def _customer_json(detail) -> dict[str, Any]:
+    from store.customer_side import customer_side
+
+    from .output import plain
+
     portal = detail.portal
+    # What the customer sees: the newest link's life and the sign-ins, in values and in words.
+    side = customer_side(detail.reference)
+    now, link, signin = side.read_at, side.link, side.signin
+    blocked = signin.blocked_until(now)
     return {
         "reference": detail.reference, "name": detail.name, "company": detail.company,
         "primary_email": detail.primary_email, "addresses": list(detail.addresses),
@@ -25,6 +33,14 @@ def _customer_json(detail) -> dict[str, Any]:
             "email_blocked_reason": portal.email_blocked_reason,
             "email_type_enabled": portal.email_type_enabled,
             "password_set_at": portal.password_set_at.isoformat() if portal.password_set_at else None,
+            "link": None if link is None else {
+                **plain(link), "phase": link.phase(now).value, "text": link.text(now),
+            },
+            "sign_in": {
+                **plain(signin), "locked": blocked is not None,
+                "blocked_until": blocked.isoformat() if blocked else None,
+                "text": signin.sign_in_text(now), "lock_text": signin.lock_text(now),
+            },
         },
     }
 
