@@ -11,6 +11,7 @@ from textual.app import App
 from textual.screen import ModalScreen, Screen
 
 from store.errors import PortalError, UnexpectedError
+from store.values import PortalState
 from tui import bindings
 from tui.commands import PortalCommands
 from tui.messages import OpenCustomer, ShowError, WorkerFailed
@@ -36,7 +37,7 @@ log = logging.getLogger("console")
 MAILER_START_DELAY = 0.5
 
 # Actions that leave the current screen; a question or a form on top must be answered first.
-_NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "help"}
+_NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "open_overview", "help"}
 # Workers that write for the agent (PORTAL actions, a new customer, a retry, a setting):
 # quitting while one runs would leave the agent not knowing whether it happened.
 WRITING_GROUPS = frozenset({"portal-action", "new-customer", "email-retry", "outbox-retry", "settings-save",
@@ -127,6 +128,10 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
             return False
         if action == "open_outbox" and isinstance(self.screen, OutboxScreen):
             return False
+        from tui.screens.overview import OverviewScreen
+
+        if action == "open_overview" and isinstance(self.screen, OverviewScreen):
+            return False
         # On the search screen its own binding puts the cursor in the box.
         return not (action == "open_search" and isinstance(self.screen, SearchScreen))
 
@@ -185,6 +190,26 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
                 await self.pop_screen()
         else:
             self.push_screen(OutboxScreen())
+
+    async def action_open_overview(self) -> None:
+        from tui.screens.overview import OverviewScreen
+
+        if any(isinstance(screen, OverviewScreen) for screen in self.screen_stack):
+            while not isinstance(self.screen, OverviewScreen):
+                await self.pop_screen()
+        else:
+            self.push_screen(OverviewScreen())
+
+    async def open_search_in_state(self, state: PortalState) -> None:
+        """Customer search, every customer in ``state`` (the overview's counts open it)."""
+        from textual.widgets import Input, Select
+
+        from tui.screens.search import SearchScreen
+
+        await self._to_home()
+        if isinstance(self.screen, SearchScreen):
+            self.screen.query_one(Input).value = ""
+            self.screen.query_one("#state-filter", Select).value = state.value
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -37,6 +37,9 @@ APP = (
             tooltip="Settings: Email Notifications, portal URL, link lifetimes, sender"),
     Binding("ctrl+o", "open_outbox", "Outbox", id="outbox", show=False,
             tooltip="Queued, sent and failed emails of every customer"),
+    # F2 (no ctrl+letter is left that no terminal or field takes): on-call's first look.
+    Binding("f2", "open_overview", "Overview", id="overview", show=False,
+            tooltip="Overview: customers by portal state, outbox health, mailers, portal sign-ins"),
 )
 
 
@@ -49,7 +52,8 @@ def shown_here(binding: Binding, description: str) -> Binding:
 
 
 # App actions that open a screen or put the cursor in a field.
-_LEADS_ELSEWHERE = frozenset({"open_search", "help", "new_customer", "open_settings", "open_outbox"})
+_LEADS_ELSEWHERE = frozenset({"open_search", "help", "new_customer", "open_settings", "open_outbox",
+                              "open_overview"})
 # Keys that open a screen or move the cursor to another field: handled before the next
 # key is read, so what is typed right after them lands where they lead (tui/typeahead.py).
 # Every key of such an action is one, `/` as much as ctrl+f; a printable one (/, ?) is
@@ -169,6 +173,10 @@ OUTBOX = (
                                               "by it, a second click reverses"),
 )
 
+OVERVIEW = (
+    Binding("escape", "back", "Back", tooltip="Back to where you came from"),
+)
+
 HELP_SCREEN = (Binding("escape,f1,question_mark,q", "close", "Close", tooltip="Close the list of keys"),)
 # The list's footer entry says how to scroll it (the keys are VerticalScroll's own).
 HELP_KEYS = (Binding("down", "scroll_down", "Scroll", key_display="↑↓", tooltip="Scroll the list of keys"),)
@@ -202,6 +210,9 @@ HELP = (
         Binding("space", "toggle", "Toggle", tooltip="Switch an Email Notification on or off"))),
     KeyGroup("Outbox", OUTBOX + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted email's customer"),)),
+    KeyGroup("Overview", OVERVIEW + (
+        Binding("enter", "open_state", "Customers",
+                tooltip="On a portal state: customer search filtered by it"),)),
     KeyGroup("Questions", CONFIRM),
     KeyGroup("Messages", DISMISS),
 )
