@@ -138,7 +138,9 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
         due = locked_rows(
             OutboxRow.select(OutboxRow.id)
             .where((OutboxRow.status == OutboxStatus.queued.value) & (OutboxRow.next_attempt_at <= now))
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            # Lowest priority first: an email queued by hand goes before a bulk send's backlog
+            # (store/bulk.py); the index outbox_email_claim_order reads them in this order.
+            .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
             .limit(limit)
         )
         ids = [row.id for row in due]
@@ -160,7 +162,7 @@ def claim_due(claimer: str, *, limit: int, lease_seconds: float) -> Claim:
             .join(PortalLink, JOIN.LEFT_OUTER)
             .where(OutboxRow.id.in_(ids) & (OutboxRow.claimed_by == claimer)
                    & (OutboxRow.status == OutboxStatus.sending.value))
-            .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+            .order_by(OutboxRow.priority, OutboxRow.next_attempt_at, OutboxRow.id)
             .tuples()  # plain tuples: building model instances costs more than the query
         )
         emails: list[ClaimedEmail] = []
