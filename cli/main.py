@@ -40,12 +40,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """`portal-console` with no command opens the console; each module here adds its commands."""
-    from . import console, customers, db, mailer, portal_actions, portal_side, records, serve, status
+    from . import bulk, console, customers, db, mailer, portal_actions, portal_side, records, serve, status
 
     parser = _Parser(prog="portal-console", description=DESCRIPTION)
     parser.set_defaults(handler=console.cmd_console, needs_db=True)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (console, customers, portal_actions, portal_side, records, mailer, serve, status, db):
+    for module in (console, customers, portal_actions, portal_side, bulk, records, mailer, serve, status, db):
         module.add_commands(sub)
     return parser
 
