@@ -3,8 +3,9 @@
 The dashboard asks this every second; when the answer differs from the last one it reads
 the customer again. Everything it shows moves one of these figures: the customer's version
 (details, username, password), its newest activity event (every change and every email
-event), the two Email Notifications switches (the PORTAL panel's note), and its emails'
-statuses and attempts (a claim, a retry, a delivery).
+event), the two Email Notifications switches (the PORTAL panel's note), its emails'
+statuses and attempts (a claim, a retry, a delivery), and its newest sign-in event (a sign-in,
+a wrong password, a lockout, a sign out: the portal writes no activity event for those).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ SELECT c.version,
        (SELECT SUM(o.attempts) FROM outbox_email o WHERE o.customer_id = c.id),
        (SELECT COUNT(*) FROM outbox_email o WHERE o.customer_id = c.id AND o.status = 'sending'),
        (SELECT COUNT(*) FROM outbox_email o WHERE o.customer_id = c.id AND o.status = 'sent'),
-       (SELECT COUNT(*) FROM outbox_email o WHERE o.customer_id = c.id AND o.status = 'failed')
+       (SELECT COUNT(*) FROM outbox_email o WHERE o.customer_id = c.id AND o.status = 'failed'),
+       (SELECT MAX(e.id) FROM sign_in_event e WHERE e.customer_id = c.id)
 FROM customer c WHERE lower(c.reference) = lower({param})
 """
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from peewee import fn
-
 from . import clock
 from .email_text import render_email
 from .links import GRANT_MINUTES, PURPOSE_OF_KIND
@@ -59,15 +57,6 @@ def customer_side(reference: str, limits: SignInLimits = SignInLimits()) -> Cust
     customer = customer_row(reference)
     return CustomerSide(link=link_status_of(customer), signin=signin_status(customer.reference, limits),
                         read_at=clock.now())
-
-
-def sign_in_marker(reference: str) -> tuple[object, ...]:
-    """What moves when the customer does something in the portal that leaves no activity event
-    (a sign-in, a wrong password, a lockout, a sign out): the newest history line's id. One
-    indexed query; the dashboard's poll reads it beside store.changes.dashboard_marker."""
-    customer = Customer.select(Customer.id).where(fn.LOWER(Customer.reference) == reference.strip().lower())
-    newest = SignInEvent.select(fn.MAX(SignInEvent.id)).where(SignInEvent.customer.in_(customer)).scalar()
-    return (newest,)
 
 
 def sign_in_history(reference: str, limit: int = HISTORY_SHOWN) -> tuple[SignInRecord, ...]:

@@ -47,15 +47,9 @@ class DashboardSnapshot(Snapshot):
     side: CustomerSide | None = None
 
 
-def read_marker(reference: str) -> tuple[object, ...]:
-    """The poll's question: the customer's change marker and the newest sign-in event, which
-    no activity event follows (a wrong password, a lockout, a sign-in)."""
-    return dashboard_marker(reference) + customer_side.sign_in_marker(reference)
-
-
 def read_snapshot(reference: str) -> DashboardSnapshot:
     """Everything the dashboard shows; the marker is read first, so a change in between is seen next time."""
-    marker = read_marker(reference)
+    marker = dashboard_marker(reference)
     return DashboardSnapshot(
         detail=get_customer(reference),
         emails=outbox.list_outbox(reference=reference, limit=EMAILS_SHOWN),
@@ -145,7 +139,7 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
     def _check(self, number: int, shown: tuple[object, ...]) -> None:
         """Read the cheap marker; read everything only when it moved."""
         try:
-            if call(read_marker, self.reference) != shown:
+            if call(dashboard_marker, self.reference) != shown:
                 self.post_message(CustomerLoaded(call(read_snapshot, self.reference), number))
             self.post_message(PollFinished(None))
         except CustomerNotFound as error:
