@@ -26,7 +26,8 @@ SORT_KEYS = ("name_key", "company_key", "reference_key")
 
 _REFRESH_SELECT = f"""
     SELECT c.id, {STATE_SQL}, portal_fold(c.name), portal_fold(c.company), portal_fold(c.reference),
-           d.doc, portal_search_words(d.doc)
+           d.doc, portal_search_words(d.doc),
+           array_remove(string_to_array(substr(d.doc, strpos(d.doc, chr(10)) + 1), chr(10)), '')
     FROM customer c
     LEFT JOIN portal_login l ON l.customer_id = c.id
     CROSS JOIN LATERAL (SELECT portal_search_doc(c.name, c.company, c.reference, l.username,
@@ -181,13 +182,14 @@ _SQLITE_FILL = f"""
 
 # --- PostgreSQL ---------------------------------------------------------------------
 
+_POSTGRES_COLUMNS = _COLUMNS + ", keys"
 _POSTGRES_REFRESH = f"""
 CREATE OR REPLACE FUNCTION portal_search_refresh(target integer) RETURNS void
 LANGUAGE sql AS $refresh$
-    INSERT INTO customer_search ({_COLUMNS})
+    INSERT INTO customer_search ({_POSTGRES_COLUMNS})
     {_REFRESH_SELECT}
     WHERE c.id = target
-    {_UPSERT_TAIL};
+    {_UPSERT_TAIL}, keys = excluded.keys;
 $refresh$"""
 
 _POSTGRES_TRIGGER_FUNCTION = """
@@ -236,7 +238,15 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
             state smallint NOT NULL,
             name_key text COLLATE "C" NOT NULL, company_key text COLLATE "C" NOT NULL,
             reference_key text COLLATE "C" NOT NULL,
-            doc text COLLATE "C" NOT NULL, words text COLLATE "C" NOT NULL)""")
+            doc text COLLATE "C" NOT NULL, words text COLLATE "C" NOT NULL,
+            keys text[] COLLATE "C" NOT NULL)""")
+    # Whole keys (reference, username, addresses) by GIN: an exact key is one lookup (the
+    # trigram index can't see the line breaks that mark a whole key in the document).
+    db.execute_sql("CREATE INDEX IF NOT EXISTS customer_search_keys ON customer_search USING gin (keys)")
+    # A large sample, so the planner's estimate of how many customers hold a word start
+    # (search.py asks it) is good down to a few hundred in a million.
+    for column in ("doc", "words", "keys"):
+        db.execute_sql(f"ALTER TABLE customer_search ALTER COLUMN {column} SET STATISTICS 1000")
     db.execute_sql(_POSTGRES_REFRESH)
     db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
     for statement in _index_ddl(""):
@@ -269,7 +279,7 @@ def create_trigram_indexes(db: PostgresqlDatabase) -> str | None:
     return None
 
 
-_POSTGRES_FILL = f"INSERT INTO customer_search ({_COLUMNS}) {_REFRESH_SELECT} WHERE c.id >= %s AND c.id < %s"
+_POSTGRES_FILL = f"INSERT INTO customer_search ({_POSTGRES_COLUMNS}) {_REFRESH_SELECT} WHERE c.id >= %s AND c.id < %s"
 
 
 # --- both ---------------------------------------------------------------------------
@@ -299,7 +309,9 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
             done = min(total, done + max(cursor.rowcount, 0))
             if progress:
                 progress(done, total)
-        if not postgres:
+        if postgres:
+            db.execute_sql("ANALYZE customer_search")
+        else:
             db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
             db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
             db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
@@ -353,6 +365,13 @@ def ensure(db: Database) -> str | None:
     """Put back what a later migration may have dropped (SQLite loses a table's triggers
     when a migration rebuilds that table), then say whether the trigram index is there."""
     if isinstance(db, PostgresqlDatabase):
+        current = db.execute_sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'customer_search' "
+                                 "AND column_name = 'keys'").fetchone()
+        if not current:
+            # An index made by an earlier form of migration 0005: made anew.
+            with db.atomic():
+                db.execute_sql("DROP TABLE IF EXISTS customer_search")
+                install(db)
         present = {row[0] for row in db.execute_sql(
             "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(POSTGRES_TRIGGERS),)).fetchall()}
         if present != set(POSTGRES_TRIGGERS):

@@ -4,6 +4,8 @@
 # portal_login tables as 0001 made them, so it runs the same before or after 0003/0004.
 import logging
 
+from peewee import PostgresqlDatabase
+
 from store import search_index
 
 
@@ -15,7 +17,7 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    if db.__class__.__name__.startswith("Postgres"):
+    if isinstance(db, PostgresqlDatabase):
         search_index.drop_postgres_triggers(db)
         db.execute_sql("DROP TABLE IF EXISTS customer_search")
         for function in ("portal_search_trigger()", "portal_search_refresh(integer)",
