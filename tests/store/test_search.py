@@ -159,6 +159,7 @@ class TestManyMatches:
         expected_narrowed = refs(text, **narrowed)
         monkeypatch.setattr(search, "SORT_BOUND", 4)
         monkeypatch.setattr(search, "WALK_ROWS", 5)
+        monkeypatch.setattr(search, "WALK_ROWS_POSTGRES", 5)
         for limit in (1, 3, 7):
             assert every_page(text, limit=limit) == expected, limit
         assert every_page(text, limit=4, **narrowed) == expected_narrowed
@@ -166,6 +167,7 @@ class TestManyMatches:
     def test_the_blacksmith_comes_after_every_word_start(self, crowd, monkeypatch):
         monkeypatch.setattr(search, "SORT_BOUND", 4)
         monkeypatch.setattr(search, "WALK_ROWS", 5)
+        monkeypatch.setattr(search, "WALK_ROWS_POSTGRES", 5)
         assert every_page("smith", limit=5)[-1] == crowd[-1]
 
     def test_the_old_offset_still_pages(self, crowd):
