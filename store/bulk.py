@@ -22,7 +22,7 @@ from peewee import JOIN
 from . import clock
 from .addresses import parse_primary_email
 from .db import write
-from .links import PURPOSE_OF_KIND
+from .links import PURPOSE_OF_KIND, REDACTED
 from .models import ActivityEvent, Customer, OutboxEmail, PortalLink, PortalLogin
 from .records import ACTION_OF_STATE
 from .search import search_customers
@@ -122,22 +122,23 @@ def _queue_batch(ids: list[int], *, recent_hours: int, actor: str, dry_run: bool
                 PortalLink.customer.in_(of_purpose) & (PortalLink.purpose == purpose.value)
                 & PortalLink.revoked_at.is_null() & PortalLink.used_at.is_null()
                 & (PortalLink.expires_at > now)).execute()
-    tokens = [new_token() for _ in plans]
+    # As mint_link: the row keeps the hash of a token thrown away, so no stored row holds a
+    # working link; the mailer issues the real one as it sends the email.
     links = []
-    for (customer_id, _, _, kind), token in zip(plans, tokens):
+    for customer_id, _, _, kind in plans:
         purpose = PURPOSE_OF_KIND[kind]
         hours = settings.setup_link_hours if purpose is LinkPurpose.setup else settings.reset_link_hours
-        links.append({"customer": customer_id, "purpose": purpose.value, "token_hash": token_hash(token),
+        links.append({"customer": customer_id, "purpose": purpose.value, "token_hash": token_hash(new_token()),
                       "created_at": now, "expires_at": now + timedelta(hours=hours), "form_tries": 0})
     _insert(PortalLink, links)
     link_ids = dict(PortalLink.select(PortalLink.token_hash, PortalLink.id)
                     .where(PortalLink.token_hash.in_([link["token_hash"] for link in links])).tuples())
     emails, events = [], []
-    for (customer_id, name, addresses, kind), token, link in zip(plans, tokens, links):
+    for (customer_id, name, addresses, kind), link in zip(plans, links):
         emails.append({
             "customer": customer_id, "kind": kind.value, "to_addresses": json.dumps(list(addresses)),
             "customer_name": name, "link": link_ids[link["token_hash"]],
-            "link_url": f"{settings.portal_url}/{link['purpose']}/{token}", "link_expires_at": link["expires_at"],
+            "link_url": f"{settings.portal_url}/{link['purpose']}/{REDACTED}", "link_expires_at": link["expires_at"],
             "status": OutboxStatus.queued.value, "attempts": 0, "next_attempt_at": now, "queued_by": actor,
             "created_at": now, "priority": BULK_PRIORITY, "refused_addresses": "[]"})
         events.append({"customer": customer_id, "at": now, "actor": actor, "action": "email queued",

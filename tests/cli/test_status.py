@@ -32,8 +32,8 @@ def test_an_empty_database_is_healthy(cli):
     assert as_json["overview"]["outbox"]["sent_per_minute"] == [0] * 60
 
 
-def test_email_waiting_with_no_mailer_exits_4_and_says_the_usual_cause(cli):
-    _queue(cli.database_url)
+def test_email_waiting_with_no_mailer_exits_4_and_says_the_usual_cause(cli, database_url):
+    _queue(database_url)
     result = cli("status")
     assert result.returncode == 4
     assert "TROUBLE (exit status 4)" in result.stdout
@@ -43,9 +43,9 @@ def test_email_waiting_with_no_mailer_exits_4_and_says_the_usual_cause(cli):
     assert as_json["overview"]["outbox"]["queued"] == 1
 
 
-def test_a_running_mailer_makes_waiting_email_healthy(cli):
-    _queue(cli.database_url)
-    db.init(cli.database_url)
+def test_a_running_mailer_makes_waiting_email_healthy(cli, database_url):
+    _queue(database_url)
+    db.init(database_url)
     heartbeats.beat("host:1:ab", host=socket.gethostname(), pid=os.getpid(), role="mailer",
                     started_at=clock.now(), sent=0, failed=0)
     db.close()
@@ -54,9 +54,9 @@ def test_a_running_mailer_makes_waiting_email_healthy(cli):
     assert f"Mailer:    mailer on {socket.gethostname()}, pid {os.getpid()}" in result.stdout
 
 
-def test_failures_above_the_threshold_exit_5(cli):
-    _queue(cli.database_url, 2)
-    db.init(cli.database_url)
+def test_failures_above_the_threshold_exit_5(cli, database_url):
+    _queue(database_url, 2)
+    db.init(database_url)
     claim = claim_due("t", limit=2, lease_seconds=300)
     record_outcomes([Failed(e.id, "550 no such mailbox") for e in claim.emails], "t")
     db.close()

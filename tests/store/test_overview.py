@@ -16,6 +16,8 @@ from store.panel import send_portal_email, set_username
 from store.signin import Limit, SignInLimits, authenticate
 from store.values import LinkPurpose, PortalState, Trouble
 
+from tests.links import live_token
+
 from .conftest import AGENT, column
 from tests.links import live_token
 
