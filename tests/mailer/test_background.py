@@ -74,7 +74,8 @@ def test_a_mailer_stopped_before_it_started_never_starts(account, tmp_path):
 
 
 def test_the_loop_survives_its_database_connection_being_cut(account, smtp_server, tmp_path, caplog):
-    """A database restart (here: the server ends the mailer's connection) is logged, not fatal."""
+    """A database restart (here: the server ends the mailer's connection) is not fatal: the
+    store's pool replaces the dead connection and the next email still goes out."""
     if not account.startswith("postgres"):
         pytest.skip("PostgreSQL only: it ends the mailer's server connection with pg_terminate_backend")
     mailer = BackgroundMailer(smtp_config(account, smtp_server.port, tmp_path))
@@ -89,6 +90,5 @@ def test_the_loop_survives_its_database_connection_being_cut(account, smtp_serve
         queue_create_email(name="After", addresses="after@engines.example")
         _eventually(lambda: len(smtp_server.received) == 2)
         assert mailer.running
-        assert any("dispatch pass failed" in r.getMessage() for r in caplog.records)
     finally:
         mailer.stop()
