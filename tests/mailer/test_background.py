@@ -73,7 +73,7 @@ def test_a_mailer_stopped_before_it_started_never_starts(account, tmp_path):
     assert not mailer.running
 
 
-def test_the_loop_survives_its_database_connection_being_cut(account, smtp_server, tmp_path, caplog):
+def test_the_loop_survives_its_database_connection_being_cut(account, smtp_server, tmp_path):
     """A database restart (here: the server ends the mailer's connection) is not fatal: the
     store's pool replaces the dead connection and the next email still goes out."""
     if not account.startswith("postgres"):
