@@ -37,7 +37,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/portal_bench"
 
 
 def server_counters(url: str) -> tuple[int, int]:
-    conn = psycopg2.connect(url)
+    conn = psycopg2.connect(url.split("?")[0])
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_stat_force_next_flush()")
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     customers = db.database.execute_sql("SELECT count(*) FROM customer").fetchone()[0]
     step = max(1, customers // args.dashboards)
     references = [r[0] for r in db.database.execute_sql(
-        "SELECT reference FROM customer WHERE id % %s = 0 ORDER BY id LIMIT %s", (step, args.dashboards))]
+        "SELECT reference FROM customer WHERE mod(id, %s) = 0 ORDER BY id LIMIT %s", (step, args.dashboards))]
     db.close()
     if len(references) < args.dashboards:
         raise SystemExit(f"{url} holds {customers} customers; seed it first (bench/seed_customers.py)")
