@@ -1,7 +1,8 @@
 """Console start-up: process start to the first frame of the search screen showing results,
-on a database of 100,000 customers, against a bare Textual app with the same widgets.
+on a database of N customers (default 1,000,000), against a bare Textual app with the same
+widgets that runs no query; then the console's memory after 100 searches.
 
-    .venv/bin/python bench/console_start.py [--customers N] [--runs N] [--size 80x24]
+    .venv/bin/python bench/console_start.py [--customers N] [--runs N] [--size 80x24] [--searches 100]
 
 Each run spawns a fresh Python process on a pseudo-terminal of the given size and
 times it from just before the spawn until the process reports, over a pipe, that a
@@ -12,9 +13,12 @@ The two apps take turns, after one unmeasured warm-up each, and the medians are 
 - console: what `portal-console` does at start (the command-line parser with every
   part's commands, the configuration, the database with its migration check), then
   PortalConsoleApp as shipped.
-- bare: Input, Select, DataTable and Footer in a plain textual.App, its table filled
-  from the same query (store.customers.find_customers, one page of the same size)
-  in a thread worker; the database is opened without the migration check.
+- bare: Input, Select, DataTable and Footer in a plain textual.App, its table filled with
+  the same number of fixed rows; it opens no database and runs no query.
+
+Memory: one more console process types ``--searches`` searches (prefixes of names,
+companies, references, addresses, misses; each waits for its results), then reports its
+resident set size (VmRSS; VmHWM is the peak) from /proc/self/status.
 
 The database is made once with store.demo.seed and kept in the temp folder.
 """
@@ -41,6 +45,11 @@ if str(ROOT) not in sys.path:
 
 TARGET_RATIO = 1.5
 KINDS = ("console", "bare")
+TARGET_RSS_MB = 150
+# What the memory run types, one search after another.
+SEARCHES = ("a", "ad", "ada", "ada l", "lovelace", "c0001", "c00012", "grace", "hopper", "acme", "globex",
+            "hooli", "billing", "engines.example", "zz", "zzq", "ma", "mar", "mari", "tur", "turing",
+            "kthompson", "ken@unix", "pied piper", "soylent", "s", "w", "wirth", "knuth", "do")
 # A run that has not drawn its first frame by then is reported as a failure, not waited on.
 RUN_TIMEOUT = 60.0
 
@@ -86,10 +95,19 @@ def report(fd: int) -> None:
     os.close(fd)
 
 
-def run_console(url: str, report_fd: int) -> None:
-    """The console as `portal-console` starts it, exiting after its first frame with results."""
+def _rss_kb() -> tuple[int, int]:
+    """(VmRSS, VmHWM) of this process, in KiB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def run_console(url: str, report_fd: int, searches: int = 0) -> None:
+    """The console as `portal-console` starts it, exiting after its first frame with results
+    (or, with ``searches``, after that many searches typed into it, reporting its memory)."""
+    import asyncio
+
     from textual import on
-    from textual.widgets import DataTable
+    from textual.widgets import DataTable, Input
 
     from store import db
     from store.config import load_config
@@ -120,7 +138,24 @@ def run_console(url: str, report_fd: int) -> None:
             # Guard against timing the wrong frame: the results must be in the search table.
             if not self.screen.query_one(DataTable).row_count:
                 raise SystemExit("first results frame reported before the table had rows")
+            if searches:
+                self.run_worker(self._search_many(), exclusive=True)
+                return
             report(report_fd)
+            self.exit()
+
+        async def _search_many(self) -> None:
+            screen = self.screen
+            for n in range(searches):
+                screen.query_one("#search-input", Input).value = SEARCHES[n % len(SEARCHES)]
+                await asyncio.sleep(0.05)
+                for _ in range(600):
+                    if not screen._loading:
+                        break
+                    await asyncio.sleep(0.01)
+            rss, peak = _rss_kb()
+            os.write(report_fd, f"rss {rss} {peak}\n".encode())
+            os.close(report_fd)
             self.exit()
 
     mailer = None
@@ -132,16 +167,9 @@ def run_console(url: str, report_fd: int) -> None:
 
 
 def run_bare(url: str, report_fd: int, page_size: int) -> None:
-    """A plain Textual app with the search screen's widgets, filled from the same query."""
-    from textual import work
+    """A plain Textual app with the search screen's widgets, filled with fixed rows (no query)."""
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable, Footer, Input, Select
-
-    from store import db
-    from store.customers import find_customers
-    from store.values import SearchPage
-
-    db.init(url, migrate=False)
 
     class BareSearch(App[None]):
         def compose(self) -> ComposeResult:
@@ -151,20 +179,11 @@ def run_bare(url: str, report_fd: int, page_size: int) -> None:
             yield Footer()
 
         def on_mount(self) -> None:
-            self.query_one(DataTable).add_columns("Reference", "Name", "Company", "Primary email", "Portal")
-            self.query_one(Input).focus()
-            self.load()
-
-        @work(thread=True)
-        def load(self) -> None:
-            with db.database.connection_context():
-                page = find_customers("", limit=page_size)
-            self.call_from_thread(self.show, page)
-
-        def show(self, page: SearchPage) -> None:
             table = self.query_one(DataTable)
-            for c in page.customers:
-                table.add_row(c.reference, c.name, c.company, c.primary_email, c.state.label)
+            table.add_columns("Reference", "Name", "Company", "Primary email", "Portal")
+            self.query_one(Input).focus()
+            for n in range(page_size):
+                table.add_row(f"C{n + 1:06d}", "Ada Lovelace", "Analytical Engines", "ada@engines.example", "Active")
             self.call_after_refresh(self.frame_drawn)
 
         def frame_drawn(self) -> None:
@@ -221,17 +240,19 @@ def time_one(kind: str, url: str, size: tuple[int, int], page_size: int) -> floa
 def main(argv: list[str] | None = None) -> int:
     """Measure both apps, print each run, the medians and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--searches", type=int, default=100, help="searches before the memory is read")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--size", default="80x24", help="terminal columns x rows")
     parser.add_argument("--page-size", type=int, default=100, help="rows the first query fetches")
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--report-fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child == "console":
-        run_console(args.url, args.report_fd)
+        run_console(args.url, args.report_fd, args.searches if args.memory else 0)
         return 0
     if args.child == "bare":
         run_bare(args.url, args.report_fd, args.page_size)
@@ -255,7 +276,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {kind:17} {medians[kind] * 1000:5.0f} ms  ({medians[kind] / medians['bare']:.2f}x bare)")
     print(f"ratio console / bare {ratio:.2f}x (target <= {TARGET_RATIO}x): "
           f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}")
+    if args.searches:
+        rss, peak = console_memory(url, (columns, rows), args.page_size, args.searches)
+        print(f"console after {args.searches} searches: RSS {rss / 1024:.0f} MB (peak {peak / 1024:.0f} MB), "
+              f"target < {TARGET_RSS_MB} MB: {'met' if rss / 1024 < TARGET_RSS_MB else 'NOT met'}")
     return 0
+
+
+def console_memory(url: str, size: tuple[int, int], page_size: int, searches: int) -> tuple[int, int]:
+    """Spawn the console, type ``searches`` searches, and read its VmRSS and VmHWM (KiB)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+    ready_read, ready_write = os.pipe()
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", "console", "--url", url, "--memory",
+               "--searches", str(searches), "--report-fd", str(ready_write), "--page-size", str(page_size)]
+    threading.Thread(target=_drain, args=(master,), daemon=True).start()
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=errors, pass_fds=(ready_write,),
+                                 cwd=ROOT, start_new_session=True)
+        os.close(ready_write)
+        ready, _, _ = select.select([ready_read], [], [], RUN_TIMEOUT + searches * 2)
+        line = os.read(ready_read, 64).decode() if ready else ""
+        os.close(ready_read)
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        os.close(slave)
+        os.close(master)
+        if not line.startswith("rss "):
+            errors.seek(0)
+            raise SystemExit(f"the console never reported its memory:\n{errors.read().decode(errors='replace')[-2000:]}")
+    _, rss, peak = line.split()
+    return int(rss), int(peak)
 
 
 if __name__ == "__main__":
