@@ -9,7 +9,7 @@ from typing import Callable
 from . import activity, clock, search_index
 from .db import database, write
 from .errors import PortalError
-from .models import ALL_MODELS, AccountSetting, Customer, OutboxEmail, PortalLogin
+from .models import ALL_MODELS, AccountSetting, Customer, OutboxEmail, PortalLink, PortalLogin
 from .passwords import hash_password
 from .panel import send_portal_email
 from .settings import get_settings, update_setting
@@ -143,11 +143,18 @@ def seed_emails(*, actor: str = "demo") -> list[int]:
             changes.update(status=outcome, attempts=1, claimed_by="mailer-demo", claimed_at=now)
         elif outcome == OutboxStatus.sent.value:
             changes.update(status=outcome, attempts=1, sent_at=created + timedelta(seconds=3),
-                           link_url="(redacted once sent)", next_attempt_at=None,
+                           next_attempt_at=None,
                            refused_addresses=json.dumps(list(refused)))
         elif outcome == OutboxStatus.failed.value:
             changes.update(status=outcome, attempts=5, last_error=error, next_attempt_at=None)
         with write():
             OutboxEmail.update(**changes).where(OutboxEmail.id == queued.outbox_id).execute()
+            # The link was made with its email: moved back with it, it expires when the email says.
+            link = PortalLink.get_by_id(OutboxEmail.get_by_id(queued.outbox_id).link_id)
+            moved_by = now - created
+            PortalLink.update(created_at=link.created_at - moved_by, expires_at=link.expires_at - moved_by).where(
+                PortalLink.id == link.id).execute()
+            OutboxEmail.update(link_expires_at=link.expires_at - moved_by).where(
+                OutboxEmail.id == queued.outbox_id).execute()
         ids.append(queued.outbox_id)
     return ids
