@@ -12,24 +12,17 @@ import argparse
 from datetime import datetime, timedelta
 from typing import Any
 
+from store.overview import waited
+
 from .output import plain, print_json, shown
 
 
-def _span(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
-
-
 def _ago(now: datetime, then: datetime) -> str:
-    return _span(now - then)
+    return waited(now - then)
 
 
 def _age(age: timedelta | None) -> str:
-    return "none queued" if age is None else f"oldest queued {_span(age)} ago"
+    return "none queued" if age is None else f"oldest queued {waited(age)} ago"
 
 
 def _print_text(overview, health) -> None:

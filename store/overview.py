@@ -97,8 +97,10 @@ def signin_figures(now: datetime | None = None, limits: SignInLimits = SignInLim
                          locked_out_now=locked)
 
 
-def _ago(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
+def waited(delta: timedelta) -> str:
+    """How long, as the overview and `status` say it: 45 s, 12 min, 3 h (seconds up to two
+    minutes, minutes up to two hours: on-call reads ages of a mailer's silence here)."""
+    seconds = max(0, int(delta.total_seconds()))
     if seconds < 120:
         return f"{seconds} s"
     if seconds < 7200:
@@ -114,11 +116,11 @@ def judge(outbox: OutboxHealth, mailers: tuple[MailerBeat, ...], now: datetime,
     if outbox.waiting and not alive:
         waiting = f"{outbox.waiting:,} email{'s' if outbox.waiting != 1 else ''} waiting"
         if outbox.oldest_queued_age is not None:
-            waiting += f", the oldest for {_ago(outbox.oldest_queued_age)}"
+            waiting += f", the oldest for {waited(outbox.oldest_queued_age)}"
         if mailers:
             last = mailers[0]
             heard = (f"the last mailer ({last.role} on {last.host}, pid {last.pid}) passed "
-                     f"{_ago(now - last.last_pass_at)} ago")
+                     f"{waited(now - last.last_pass_at)} ago")
         else:
             heard = "no mailer has run in the last hour"
         problems.append(HealthProblem(Trouble.no_mailer, (

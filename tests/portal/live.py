@@ -4,8 +4,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 
@@ -58,3 +60,24 @@ def stop_server(server: LiveServer) -> None:
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait(timeout=5)
+
+
+@contextmanager
+def portal_with_emails_on(folder: Path, agent: str) -> Iterator[LiveServer]:
+    """A served portal on a new SQLite file in ``folder`` that this test process also writes,
+    with the account's portal URL its address and both Email Notifications switched on."""
+    from store import db
+    from store.settings import update_setting
+
+    url = f"sqlite:///{folder / 'portal.db'}"
+    port = free_port()
+    db.init(url)
+    for key, value in (("portal_url", f"http://127.0.0.1:{port}"), ("credential_create_email", "on"),
+                       ("password_reset_email", "on")):
+        update_setting(key, value, actor=agent)
+    server = start_server(url, folder, port)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+        db.close()

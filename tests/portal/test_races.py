@@ -12,18 +12,16 @@ from typing import Iterator
 import httpx
 import pytest
 
-from store import db
 from store.customers import add_customer
 from store.credentials import complete_link, open_link
 from store.panel import set_username
-from store.settings import update_setting
 from store.values import LinkPurpose
 
 from tests.children import child_env
 
 from .burst import open_all, post_all
 from .conftest import AGENT, GOOD_PASSWORD, csrf_of, sql_column, text_of
-from .live import LiveServer, free_port, start_server, stop_server
+from .live import LiveServer, portal_with_emails_on
 from tests.links import live_link
 
 pytestmark = pytest.mark.other_process
@@ -33,17 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[LiveServer]:
     """The portal served on a free loopback port, on a SQLite file this test process also writes."""
-    folder = tmp_path_factory.mktemp("race-portal")
-    url = f"sqlite:///{folder / 'portal.db'}"
-    port = free_port()
-    db.init(url)
-    for key, value in (("portal_url", f"http://127.0.0.1:{port}"), ("credential_create_email", "on"),
-                       ("password_reset_email", "on")):
-        update_setting(key, value, actor=AGENT)
-    server = start_server(url, folder, port)
-    yield server
-    stop_server(server)
-    db.close()
+    with portal_with_emails_on(tmp_path_factory.mktemp("race-portal"), AGENT) as server:
+        yield server
 
 
 def emailed_setup_link(name: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ and how many customers are in each portal state (Enter opens the search filtered
 Read by a thread worker on the console's polling period; a warning is said in words."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
 from store.errors import PortalError
-from store.overview import read_overview
+from store.overview import read_overview, waited
 from store.values import MailerBeat, Overview, PortalState
 from tui import bindings
 from tui.calls import call
@@ -24,16 +24,6 @@ from tui.workers import ReportsWorkerErrors
 
 # Mailers listed at most; the rest are counted ("and 3 more"): `portal-console status` lists them all.
 MAILER_LINES = 2
-
-
-def span(delta: timedelta) -> str:
-    """A short duration in words: 45 s, 12 min, 3 h."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
 
 
 def verdict_text(overview: Overview) -> str:
@@ -48,7 +38,7 @@ def state_option(state: PortalState, count: int) -> Option:
 
 def outbox_text(overview: Overview) -> str:
     box = overview.outbox
-    oldest = "none" if box.oldest_queued_age is None else span(box.oldest_queued_age)
+    oldest = "none" if box.oldest_queued_age is None else waited(box.oldest_queued_age)
     # Short lines: the box is 36 columns wide at 80x24.
     return (f"Queued {box.queued:,}, sending {box.sending:,}\n"
             f"Failed in 24 h: {box.failed_last_day:,}\n"
@@ -58,7 +48,7 @@ def outbox_text(overview: Overview) -> str:
 
 def mailer_lines(mailer: MailerBeat, now: datetime) -> str:
     return (f"{mailer.host} pid {mailer.pid} ({mailer.role})\n"
-            f"  last pass {span(now - mailer.last_pass_at)} ago, {mailer.sent:,} sent")
+            f"  last pass {waited(now - mailer.last_pass_at)} ago, {mailer.sent:,} sent")
 
 
 def mailers_text(overview: Overview) -> str:
