@@ -7,6 +7,7 @@ from typing import Any, Callable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static
 from textual.worker import get_current_worker
@@ -17,6 +18,7 @@ from store.outbox import list_outbox, retry_email
 from store.values import OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
+from tui.messages import ShowError
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
@@ -87,6 +89,21 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
 class OutboxScreen(ReportsWorkerErrors, Screen[None]):
     """All queued, sending, sent and failed emails; `r` sends a failed one again, `S` sorts."""
 
+    class Read(Message):
+        """The outbox as read for a status filter, or why it could not be read."""
+
+        def __init__(self, status: OutboxStatus | None, emails: tuple[OutboxEmail, ...],
+                     error: PortalError | None) -> None:
+            super().__init__()
+            self.status, self.emails, self.error = status, emails, error
+
+    class Retried(Message):
+        """A failed email was queued again."""
+
+        def __init__(self, email: OutboxEmail) -> None:
+            super().__init__()
+            self.email = email
+
     # Focused when the screen opens (Textual's auto focus), so keys typed meanwhile land here (tui/typeahead.py).
     AUTO_FOCUS = "DataTable"
 
@@ -149,10 +166,18 @@ class OutboxScreen(ReportsWorkerErrors, Screen[None]):
         try:
             emails = call(list_outbox, status=status, limit=LIMIT)
         except PortalError as error:
-            self.app.call_from_thread(self._load_failed, error)
+            self.post_message(self.Read(status, (), error))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, status, emails)
+            self.post_message(self.Read(status, emails, None))
+
+    @on(Read)
+    def _read(self, message: Read) -> None:
+        message.stop()
+        if message.error is not None:
+            self._load_failed(message.error)
+        else:
+            self._show(message.status, message.emails)
 
     def _load_failed(self, error: PortalError) -> None:
         self._reading = False
@@ -298,12 +323,16 @@ class OutboxScreen(ReportsWorkerErrors, Screen[None]):
         try:
             email = call(retry_email, outbox_id, actor=self.app.agent)
         except PortalError as error:
-            self.app.call_from_thread(self.app.show_error, error)
+            self.post_message(ShowError(error))
             return
-        self.app.call_from_thread(
-            self.notify, f"Email {email.id} queued again to {', '.join(email.to)} with a fresh link.",
-            title="Email queued")
-        self.app.call_from_thread(self.refresh_outbox)
+        self.post_message(self.Retried(email))
+
+    @on(Retried)
+    def _retried(self, message: Retried) -> None:
+        message.stop()
+        email = message.email
+        self.notify(f"Email {email.id} queued again to {', '.join(email.to)} with a fresh link.", title="Email queued")
+        self.refresh_outbox()
 
     @on(DataTable.RowSelected)
     async def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select
 from textual.worker import get_current_worker
@@ -57,6 +58,13 @@ def column_widths(total: int) -> tuple[int, int, int, int, int]:
 
 class SearchScreen(ReportsWorkerErrors, Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
+
+    class Counted(Message):
+        """How many customers match the search of ``generation`` (asked after its first page)."""
+
+        def __init__(self, generation: int, count: MatchCount) -> None:
+            super().__init__()
+            self.generation, self.count = generation, count
 
     BINDINGS = list(bindings.SEARCH)
     TITLE = "Customer search"
@@ -163,9 +171,12 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             self.post_message(ShowError(error))
             return
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_count, generation, count)
+            self.post_message(self.Counted(generation, count))
 
-    def _show_count(self, generation: int, count: MatchCount) -> None:
+    @on(Counted)
+    def _show_count(self, message: Counted) -> None:
+        message.stop()
+        generation, count = message.generation, message.count
         if generation == self._generation:
             self._count = count
             self._show_status()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
@@ -16,6 +17,7 @@ from store.settings import MAX_LINK_HOURS, get_settings, setting_text, update_se
 from store.values import AccountSettings, EmailKind
 from tui import bindings
 from tui.calls import call
+from tui.messages import ShowError
 from tui.widgets.confirm import ConfirmModal
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
@@ -136,6 +138,28 @@ class SettingField(Vertical):
 class SettingsScreen(ReportsWorkerErrors, Screen[None]):
     """The account's settings, saved one at a time; what is saved and what is only typed is shown."""
 
+    class Loaded(Message):
+        """The first read of the settings."""
+
+        def __init__(self, settings: AccountSettings) -> None:
+            super().__init__()
+            self.settings = settings
+
+    class ReadAgain(Message):
+        """A later read (None when it failed: the next tick tries again), and the number of
+        saves begun when it was asked, so a read older than a save is told apart."""
+
+        def __init__(self, settings: AccountSettings | None, changes: int) -> None:
+            super().__init__()
+            self.settings, self.changes = settings, changes
+
+    class SaveDone(Message):
+        """One setting saved (its new settings), or refused or failed (the error)."""
+
+        def __init__(self, key: str, settings: AccountSettings | None, error: PortalError | None) -> None:
+            super().__init__()
+            self.key, self.settings, self.error = key, settings, error
+
     CSS_PATH = "settings.tcss"
     TITLE = "Settings"
     BINDINGS = list(bindings.SETTINGS)
@@ -198,9 +222,9 @@ class SettingsScreen(ReportsWorkerErrors, Screen[None]):
         try:
             settings = call(get_settings)
         except PortalError as error:
-            self.app.call_from_thread(self.app.show_error, error)
+            self.post_message(ShowError(error))
             return
-        self.app.call_from_thread(self._show_settings, settings)
+        self.post_message(self.Loaded(settings))
 
     def _poll(self) -> None:
         if self.settings is not None and not self._reading:
@@ -214,7 +238,7 @@ class SettingsScreen(ReportsWorkerErrors, Screen[None]):
             settings = call(get_settings)
         except PortalError:
             settings = None
-        self.app.call_from_thread(self._follow, settings, changes)
+        self.post_message(self.ReadAgain(settings, changes))
 
     def save(self, key: str, text: str) -> None:
         """Save one setting; a refused value is shown at its field, nothing else changes.
@@ -228,11 +252,31 @@ class SettingsScreen(ReportsWorkerErrors, Screen[None]):
         try:
             settings = call(update_setting, key, text, actor=self.app.agent, expected=expected)
         except InvalidSetting as error:
-            self.app.call_from_thread(self._refused, error.field or key, error)
+            self.post_message(self.SaveDone(error.field or key, None, error))
         except PortalError as error:
-            self.app.call_from_thread(self._failed, key, error)
+            self.post_message(self.SaveDone(key, None, error))
         else:
-            self.app.call_from_thread(self._saved, key, settings)
+            self.post_message(self.SaveDone(key, settings, None))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        message.stop()
+        self._show_settings(message.settings)
+
+    @on(ReadAgain)
+    def _read_again_done(self, message: ReadAgain) -> None:
+        message.stop()
+        self._follow(message.settings, message.changes)
+
+    @on(SaveDone)
+    def _save_done(self, message: SaveDone) -> None:
+        message.stop()
+        if isinstance(message.error, InvalidSetting):
+            self._refused(message.key, message.error)
+        elif message.error is not None:
+            self._failed(message.key, message.error)
+        else:
+            self._saved(message.key, message.settings)
 
     # --- showing results (event loop) -------------------------------------------
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
@@ -31,6 +32,13 @@ def when(moment: datetime | None) -> str:
 
 class EmailsSection(ReportsWorkerErrors, Vertical):
     """Queued, sent and failed emails of one customer; r queues a failed one again."""
+
+    class Retried(Message):
+        """A failed email was queued again."""
+
+        def __init__(self, email: OutboxEmail) -> None:
+            super().__init__()
+            self.email = email
 
     # While the table has the cursor the footer shows r for a failed email only (check_action).
     BINDINGS = list(bindings.EMAILS_TABLE)
@@ -130,5 +138,10 @@ class EmailsSection(ReportsWorkerErrors, Vertical):
         except PortalError as error:
             self.post_message(ShowError(error))
         else:
-            self.app.call_from_thread(self.notify, f"Email {email.id} queued again to {', '.join(email.to)}.")
+            self.post_message(self.Retried(email))
         self.post_message(CustomerChanged())
+
+    @on(Retried)
+    def _retried(self, message: Retried) -> None:
+        message.stop()
+        self.notify(f"Email {message.email.id} queued again to {', '.join(message.email.to)}.")

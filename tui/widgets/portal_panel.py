@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.message import Message
 
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -35,6 +36,20 @@ from tui.workers import ReportsWorkerErrors
 
 class PortalPanel(ReportsWorkerErrors, Vertical):
     """Username, state and the one email action of one customer."""
+
+    class PreviewRead(Message):
+        """The email the panel's send would queue, read for the preview."""
+
+        def __init__(self, preview: EmailPreview) -> None:
+            super().__init__()
+            self.preview = preview
+
+    class HistoryRead(Message):
+        """The customer's last sign-in events, read for the history."""
+
+        def __init__(self, records: tuple[SignInRecord, ...]) -> None:
+            super().__init__()
+            self.records = records
 
     BINDINGS = list(bindings.PORTAL_FIELD)
 
@@ -349,10 +364,12 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         except PortalError as error:
             self.post_message(ShowError(error))
         else:
-            self.app.call_from_thread(self._show_preview, preview)
+            self.post_message(self.PreviewRead(preview))
 
-    def _show_preview(self, preview: EmailPreview) -> None:
-        self.app.push_screen(EmailPreviewModal(preview))
+    @on(PreviewRead)
+    def _show_preview(self, message: PreviewRead) -> None:
+        message.stop()
+        self.app.push_screen(EmailPreviewModal(message.preview))
 
     @work(thread=True, group="portal-read", exit_on_error=False)
     def _history(self, reference: str) -> None:
@@ -361,11 +378,13 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         except PortalError as error:
             self.post_message(ShowError(error))
         else:
-            self.app.call_from_thread(self._show_history, records)
+            self.post_message(self.HistoryRead(records))
 
-    def _show_history(self, records: tuple[SignInRecord, ...]) -> None:
+    @on(HistoryRead)
+    def _show_history(self, message: HistoryRead) -> None:
+        message.stop()
         name = getattr(self.screen, "customer_name", None) or (self.view.reference if self.view else "")
-        self.app.push_screen(SignInHistoryModal(name, records))
+        self.app.push_screen(SignInHistoryModal(name, message.records))
 
     @on(Worker.StateChanged)
     def _action_broke(self, event: Worker.StateChanged) -> None:
