@@ -34,11 +34,13 @@ def console_mailer(config: Config) -> BackgroundMailer | None:
 
 def cmd_console(args: argparse.Namespace) -> int:
     """Open the console for the configured agent (the store is already initialised)."""
+    from store import db
     from tui.app import PortalConsoleApp
 
     config = load_config()
     log_to_file(config)
-    PortalConsoleApp(agent=config.agent, mailer=console_mailer(config)).run()
+    warnings = (db.search_index_problem,) if db.search_index_problem else ()
+    PortalConsoleApp(agent=config.agent, mailer=console_mailer(config), warnings=warnings).run()
     return 0
 
 

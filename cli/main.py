@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from store import db
 
             db.init(config.database_url)
+            if db.search_index_problem and args.handler.__name__ != "cmd_console":
+                print(f"portal-console: warning: {shown(db.search_index_problem)}", file=sys.stderr)
         return args.handler(args)
     except ConfigError as error:
         print(f"portal-console: configuration: {shown(error)}", file=sys.stderr)

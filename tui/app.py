@@ -58,9 +58,12 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
     NOTIFICATION_TIMEOUT = 6
 
     def __init__(self, agent: str, *, poll_seconds: float = 1.0, search_delay: float = 0.12,
-                 page_size: int = 100, mailer: ConsoleMailer | None = None) -> None:
+                 page_size: int = 100, mailer: ConsoleMailer | None = None,
+                 warnings: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.agent = agent
+        # What the program found wrong at start (search without its index), said on the screen.
+        self.warnings = warnings
         # The outbox dispatcher running beside the console (PORTAL_MAILER_IN_CONSOLE), or None.
         self.mailer = mailer
         # How often an open customer is checked for changes made elsewhere (<= 1 s: shown within 2 s).
@@ -76,6 +79,8 @@ class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):
         return SearchScreen()
 
     def on_mount(self) -> None:
+        for warning in self.warnings:
+            self.notify(warning, title="At start", severity="warning", timeout=30)
         if self.mailer is not None:
             # After the first screen is up, and from a worker thread: the mailer's imports and
             # thread start never delay the agent's first look at the search results.

@@ -53,3 +53,13 @@ async def test_a_failed_read_says_not_refreshed(console_app, tmp_path) -> None:
             db.database.initialize(working)
         await asyncio.sleep(0)
         assert app.is_running
+
+
+async def test_what_the_program_found_wrong_at_start_is_said_on_the_first_screen(console_app) -> None:
+    """Search without its index (pg_trgm missing) is slow, not broken: the agent is told why."""
+    problem = "Customer search reads every customer: the pg_trgm extension could not be created."
+    app = console_app(warnings=(problem,))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        [note] = [n for n in app._notifications if n.title == "At start"]
+        assert note.message == problem and note.severity == "warning"
