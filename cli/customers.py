@@ -1,8 +1,9 @@
-"""`portal-console customer add|show|find|update` and `activity REF`: a customer's details and log."""
+"""`portal-console customer add|show|find|update|import` and `activity REF`: a customer's details and log."""
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from store.config import load_config
@@ -147,6 +148,47 @@ def cmd_activity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customer_import(args: argparse.Namespace) -> int:
+    """Exit 0: every row imported (or, with --dry-run, would be); 1: a row refused (nothing
+    imported, or with --skip-refused the rest), or the file refused (header, encoding); 2: usage."""
+    from store.importer import import_customers, read_customer_csv
+    from store.settings import get_settings
+
+    from .progress import stage_progress
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        print(f"portal-console customer import: can't read {shown(str(args.file))}: {shown(error.strerror)}",
+              file=sys.stderr)
+        return 2
+    rows = read_customer_csv(data)
+    with stage_progress() as progress:
+        report = import_customers(rows, actor=load_config().agent, dry_run=args.dry_run,
+                                  skip_refused=args.skip_refused, strict_email=args.strict_email,
+                                  progress=None if args.json else progress)
+    if args.json:
+        print_json({"rows": report.rows, "imported": report.imported, "dry_run": report.dry_run,
+                    "refused": [{"line": r.line, "reason": r.reason} for r in report.refused]})
+    else:
+        for refused in report.refused:
+            print(f"line {refused.line}: {shown(refused.reason)}", file=sys.stderr)
+        print(_import_summary(report, skip_refused=args.skip_refused))
+        if report.imported and not report.dry_run and get_settings().credential_create_email:
+            print("Credential Create is on: each imported customer with a valid address was queued that email "
+                  "(after any email sent by hand).", file=sys.stderr)
+    return 1 if report.refused else 0
+
+
+def _import_summary(report, *, skip_refused: bool) -> str:
+    rows = f"{report.rows:,} row{'s' if report.rows != 1 else ''}"
+    refused = f"{len(report.refused):,} refused"
+    if report.refused and not skip_refused:
+        return f"{rows}: {refused}; nothing imported (all or nothing; --skip-refused imports the rest)."
+    verb = "would be imported (dry run)" if report.dry_run else "imported"
+    return f"{rows}: {report.imported:,} {verb}" + (f", {refused}." if report.refused else ".")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     customer = sub.add_parser("customer", help="add, show, find and update customers").add_subparsers(
         metavar="ACTION", required=True)
@@ -178,6 +220,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="refuse if the customer changed since version V")
     update.one_of = ("--name", "--company", "--email")
     update.set_defaults(handler=cmd_customer_update)
+
+    imp = customer.add_parser(
+        "import", help="add the customers of a CSV file (all or nothing)",
+        description="Add the customers of a CSV file: UTF-8 (a BOM is fine), a header row naming the "
+                    "columns reference (optional: generated when empty), name, company (optional) and "
+                    "primary email. Every row is checked first with the rules of `customer add`; each "
+                    "refused row is reported with its line number and why, and then nothing is imported "
+                    "unless --skip-refused. Exit 0: all imported; 1: rows or the file refused; 2: usage.")
+    imp.add_argument("file", metavar="FILE.csv", type=Path)
+    imp.add_argument("--dry-run", action="store_true", help="check every row and report; write nothing")
+    imp.add_argument("--skip-refused", action="store_true", help="import the rows that pass, report the others")
+    imp.add_argument("--strict-email", action="store_true",
+                     help="also refuse a Primary Email Address with an invalid address (default: import it as "
+                          "the billing system has it; the email actions then say why they are off)")
+    imp.add_argument("--json", action="store_true", help="the report as JSON (no progress bar)")
+    imp.set_defaults(handler=cmd_customer_import)
 
     act = sub.add_parser("activity", help="a customer's activity log")
     act.add_argument("reference", metavar="REF")

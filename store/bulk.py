@@ -47,7 +47,9 @@ def _state_filter(query, state: PortalState | None):
     if state is PortalState.awaiting_customer:
         return query.where(PortalLogin.id.is_null(False) & PortalLogin.password_hash.is_null())
     if state is PortalState.active:
-        return query.where(PortalLogin.password_hash.is_null(False))
+        return query.where(PortalLogin.password_hash.is_null(False) & PortalLogin.suspended_at.is_null())
+    if state is PortalState.suspended:
+        return query.where(PortalLogin.suspended_at.is_null(False))
     return query
 
 
@@ -89,17 +91,21 @@ def _insert(model, rows: list[dict]) -> None:
 
 
 def _queue_batch(ids: list[int], *, recent_hours: int, actor: str, dry_run: bool,
-                 queued: dict[EmailKind, int], skipped: dict[BulkSkip, int]) -> None:
-    """Queue the batch's emails (or count them, on a dry run); call inside a transaction."""
+                 queued: dict[EmailKind, int], skipped: dict[BulkSkip, int], why: str = "bulk send") -> None:
+    """Queue the batch's emails (or count them, on a dry run); call inside a transaction.
+    ``why`` ends each activity event (an import's Credential Create emails say so)."""
     rows = (Customer.select(Customer.id, Customer.name, Customer.primary_email, PortalLogin.id,
-                            PortalLogin.password_hash)
+                            PortalLogin.password_hash, PortalLogin.suspended_at)
             .join(PortalLogin, JOIN.LEFT_OUTER, on=(PortalLogin.customer == Customer.id))
             .where(Customer.id.in_(ids)).tuples())
     recent = _recently_linked(ids, recent_hours)
     settings = get_settings()
     now = clock.now()
     plans: list[tuple[int, str, tuple[str, ...], EmailKind]] = []
-    for customer_id, name, primary_email, login_id, password_hash in rows:
+    for customer_id, name, primary_email, login_id, password_hash, suspended_at in rows:
+        if suspended_at is not None:
+            skipped[BulkSkip.suspended] += 1  # rule 16: no email while suspended
+            continue
         addresses = parse_primary_email(primary_email)
         if addresses.problem is not None:
             skipped[BulkSkip.no_valid_address] += 1
@@ -142,7 +148,7 @@ def _queue_batch(ids: list[int], *, recent_hours: int, actor: str, dry_run: bool
             "status": OutboxStatus.queued.value, "attempts": 0, "next_attempt_at": now, "queued_by": actor,
             "created_at": now, "priority": BULK_PRIORITY, "refused_addresses": "[]"})
         events.append({"customer": customer_id, "at": now, "actor": actor, "action": "email queued",
-                       "detail": f"{kind.type_name} to {', '.join(addresses)} (bulk send)"})
+                       "detail": f"{kind.type_name} to {', '.join(addresses)} ({why})"})
     _insert(OutboxEmail, emails)
     _insert(ActivityEvent, events)
 

@@ -50,6 +50,23 @@ def _clean_reference(value: str | None) -> str | None:
     return text
 
 
+def check_new_customer(*, name: str, company: str, reference: str | None, primary_email: str,
+                       strict_email: bool = True) -> tuple[str, str, str | None, str]:
+    """A new customer's fields as stored (name, company, reference or None, Primary Email
+    Address), or InvalidInput/InvalidPrimaryEmail saying what is wrong. The rules of
+    ``add_customer``, and of an import (store/importer.py), which checks every row first."""
+    name = clean_text(name, field="name", label="customer name", required=True)
+    company = clean_text(company, field="company", label="company", required=False)
+    reference = _clean_reference(reference)
+    field = (primary_email or "").strip()
+    if strict_email:
+        require_valid(field)
+    elif len(field) > MAX_FIELD_LENGTH or unsafe_character(field) is not None:
+        # Unchecked addresses still can't carry what forges lines on a terminal or in a header.
+        raise InvalidPrimaryEmail(parse_primary_email(field).problem)
+    return name, company, reference, field
+
+
 def add_customer(
     *,
     name: str,
@@ -64,15 +81,8 @@ def add_customer(
     ``strict_email=False`` accepts an unusable Primary Email Address as it comes from
     the billing system (imports, demo data): the email actions then show why they are off.
     """
-    name = clean_text(name, field="name", label="customer name", required=True)
-    company = clean_text(company, field="company", label="company", required=False)
-    reference = _clean_reference(reference)
-    field = (primary_email or "").strip()
-    if strict_email:
-        require_valid(field)
-    elif len(field) > MAX_FIELD_LENGTH or unsafe_character(field) is not None:
-        # Unchecked addresses still can't carry what forges lines on a terminal or in a header.
-        raise InvalidPrimaryEmail(parse_primary_email(field).problem)
+    name, company, reference, field = check_new_customer(
+        name=name, company=company, reference=reference, primary_email=primary_email, strict_email=strict_email)
     parsed = parse_primary_email(field)
     settings = get_settings()
     now = clock.now()
