@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any, Callable, Sequence
 
 from store import clock, db, heartbeats
+from store.status import console_status
 from store.config import Config
 from store.dispatch import (
     Claim, Failed, Outcome, Retry, RetryPolicy, Sent, claim_due, record_outcomes, release_claims,
@@ -28,6 +29,7 @@ from store.dispatch import (
 )
 
 from .message import OutgoingMessage, UnsendableMessage, build_message
+from .metrics import MailerMetrics
 from .transport import Transport, TransportUnavailable, transport_for
 
 log = logging.getLogger("mailer")
@@ -121,6 +123,7 @@ class Dispatcher:
         transport: Transport | None = None,
         rng: random.Random | None = None,
         role: str = "mailer",
+        metrics: MailerMetrics | None = None,
     ) -> None:
         self.config = config
         self.name = name or dispatcher_name()
@@ -138,6 +141,10 @@ class Dispatcher:
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mailer-db")
         # On stop, how long the message on the wire may take before it is cancelled.
         self.stop_grace = 5.0
+        # Prometheus counts (mailer/metrics.py), when the process serves them.
+        self.metrics = metrics
+        # The kind of each claimed email not yet recorded, for the metrics' labels.
+        self._kinds: dict[int, str] = {}
 
     async def _store(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a service-layer call on the dispatcher's database thread."""
@@ -160,6 +167,7 @@ class Dispatcher:
                 pending, next_claim = next_claim, None
                 batch: Batch = await pending
                 held.update(e.id for e in batch.claim.emails)
+                self._note_claim(batch)
                 report += batch.claimed
                 if not batch.claim.emails and not batch.claim.failed_before_send:
                     break
@@ -176,7 +184,33 @@ class Dispatcher:
         finally:
             report += await self._wind_down(recording, next_claim, unrecorded, held)
             await self.transport.close()
+            self._kinds.clear()
+        await self._measure_queue()
         return report
+
+    def _note_claim(self, batch: Batch) -> None:
+        if self.metrics is None:
+            return
+        self._kinds.update((e.id, e.kind.value) for e in batch.claim.emails)
+        if batch.claim.failed_before_send:
+            self.metrics.not_sent.inc(batch.claim.failed_before_send)
+
+    def _count(self, outcomes: Sequence[Outcome]) -> None:
+        """Outcomes the store recorded, counted by kind."""
+        if self.metrics is None:
+            return
+        for outcome in outcomes:
+            counter = (self.metrics.sent if isinstance(outcome, Sent) else
+                       self.metrics.retried if isinstance(outcome, Retry) else self.metrics.failed)
+            counter.labels(kind=self._kinds.pop(outcome.email_id, "unknown")).inc()
+
+    async def _measure_queue(self) -> None:
+        if self.metrics is None:
+            return
+        try:
+            self.metrics.queue_depth.set((await self._store(console_status)).queued)
+        except Exception as error:
+            log.warning("%s: could not read the queue depth: %s", self.name, error)
 
     async def _record(self, outcomes: list[Outcome], held: set[int], unrecorded: list[Outcome]) -> DispatchReport:
         try:
@@ -186,6 +220,7 @@ class Dispatcher:
             unrecorded.extend(outcomes)
             raise
         held.difference_update(o.email_id for o in outcomes)
+        self._count(outcomes)
         lost = len(outcomes) - still_held
         if lost:
             log.warning("%s: %d email(s) were finished after their claim was taken back", self.name, lost)
@@ -208,6 +243,7 @@ class Dispatcher:
             try:
                 batch: Batch = await next_claim
                 held.update(e.id for e in batch.claim.emails)
+                self._note_claim(batch)
                 report += batch.claimed
             except Exception:
                 log.warning("%s: the last claim failed", self.name, exc_info=True)
@@ -248,7 +284,11 @@ class Dispatcher:
             if kept is not None and message.email_id not in kept:
                 continue  # its lease passed and another dispatcher took it back: it sends it
             try:
+                began = time.perf_counter()
                 outcomes.append(await self.transport.send(message))
+                if self.metrics is not None:
+                    self.metrics.send_seconds.labels(kind=self._kinds.get(message.email_id, "unknown")).observe(
+                        time.perf_counter() - began)
             except TransportUnavailable as error:
                 log.warning("%s: %s", self.name, error)
                 outcomes.extend(m if isinstance(m, Failed) else Retry(m.email_id, str(error))

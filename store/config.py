@@ -69,6 +69,11 @@ class Config(BaseSettings):
     # Where the console writes its log (the background mailer's warnings): never the
     # terminal, which the console's screen owns.
     log_file: Path = Field(default_factory=lambda: data_dir() / "portal-console.log")
+    # Prometheus metrics (docs/operations.md). `serve --metrics-port N` and `mailer
+    # --metrics-port N` serve them on a port of their own, on this address; with
+    # metrics_enabled the portal also answers /metrics on its own (customer-facing) port.
+    metrics_enabled: bool = False
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("database_url")
     @classmethod
