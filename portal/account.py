@@ -11,6 +11,7 @@ from store.values import SessionEnd, SignedInCustomer
 
 from .forms import FormError, has_control_characters, read_form
 from .pages import NOTES, client_ip, csrf_refused, hashing, in_thread, page, redirect, too_many
+from .metrics import SignInResult
 from .security import csrf_ok, rotate_csrf
 from .sessions import keep_session_id, session_id
 
@@ -70,11 +71,14 @@ async def login(request: Request) -> Response:
     try:
         ticket = await in_thread(begin_sign_in, username, client_ip(request), limits)
     except TooManyAttempts as error:
+        request.app.state.metrics.signed_in(SignInResult.limited)
         return too_many(request, error, "/")
     try:
         who = await hashing(request, finish_sign_in, ticket, password, limits=limits)
     except InvalidLogin as error:
+        request.app.state.metrics.signed_in(SignInResult.wrong)
         return login_page(request, status=400, error=error.message, username=username)
+    request.app.state.metrics.signed_in(SignInResult.signed_in)
     start_session(request, who)
     return redirect("/")
 

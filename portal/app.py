@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from . import account, links, pages, prompts
+from .metrics import PortalMetrics, metrics_page
 from .ratelimit import Limits
 from .security import Guard
 from .sessions import SESSION_SECONDS
@@ -40,9 +41,11 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(secret_key: str | None = None, *, https: bool = False, limits: Limits | None = None,
-               prompt_seconds: float = PROMPT_SECONDS) -> Starlette:
+               prompt_seconds: float = PROMPT_SECONDS, metrics_route: bool = False) -> Starlette:
     """The portal app. ``secret_key`` signs sessions (PORTAL_SECRET_KEY); ``https`` marks the
-    session cookie Secure (the account's portal URL is https)."""
+    session cookie Secure (the account's portal URL is https). Its metrics are counted in
+    ``app.state.metrics``; ``metrics_route`` (PORTAL_METRICS_ENABLED) also serves them at
+    /metrics on the app's own port, which is otherwise a 404."""
     if not secret_key:
         secret_key = secrets.token_urlsafe(48)
         log.warning("PORTAL_SECRET_KEY is not set: using a random key, so portal sessions won't survive a restart.")
@@ -57,6 +60,8 @@ def create_app(secret_key: str | None = None, *, https: bool = False, limits: Li
         *(Route(f"/{slug}", prompts.prompt_view(slug), methods=["GET", "POST"]) for slug in prompts.PROMPTS),
         Mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static"),
     ]
+    if metrics_route:
+        routes.append(Route("/metrics", metrics_page, methods=["GET"]))
     middleware = [
         Middleware(Guard, https=https, error_page=pages.error_page),
         Middleware(SessionMiddleware, secret_key=secret_key, session_cookie=SESSION_COOKIE,
@@ -67,4 +72,5 @@ def create_app(secret_key: str | None = None, *, https: bool = False, limits: Li
     app.state.limits = limits or Limits()
     app.state.prompt_seconds = prompt_seconds
     app.state.prompt_tasks = set()
+    app.state.metrics = PortalMetrics()
     return app
