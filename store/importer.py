@@ -92,7 +92,13 @@ def read_customer_csv(data: bytes) -> list[CsvRow]:
         raise InvalidInput(f"The header must name the columns {EXPECTED}; found {found}.")
     rows: list[CsvRow] = []
     previous_end = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as error:  # a cell longer than csv's limit (128 KiB), an unclosed quote at the end
+            raise InvalidInput(f"The file can't be read as CSV from line {previous_end + 1}: {error}.") from None
+        if cells is None:
+            break
         line, previous_end = previous_end + 1, reader.line_num
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue  # a blank line

@@ -142,3 +142,8 @@ def test_batches_are_one_transaction_and_progress_is_reported(store_db):
     assert report.imported == 7 and count("customer") == 7
     assert [s for s in seen if s[0] == "importing"] == [("importing", 3, 7), ("importing", 6, 7), ("importing", 7, 7)]
     assert len(set(column("customer", "reference"))) == 7
+
+
+def test_a_file_csv_cannot_read_is_refused_with_the_line(store_db):
+    with pytest.raises(InvalidInput, match="can't be read as CSV from line 3"):
+        rows_of("name,primary email\nAda,a@x.com\nZoe," + "x" * 200_000 + "\n")
