@@ -22,7 +22,8 @@ from .values import LinkGrant, LinkPurpose, LinkUse, SignedInCustomer
 
 def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
     """A customer opened a setup or reset link. Raises LinkUnusable (one neutral sentence)
-    for malformed, unknown, used, expired and revoked links.
+    for malformed, unknown, used, expired and revoked links, and for every link of a
+    customer whose portal access is suspended (rule 16).
 
     With link use "open" (the source document's rule) the link is used up here,
     atomically: of two opens at the same instant exactly one gets the grant.
@@ -33,7 +34,7 @@ def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:
     now = clock.now()
     with write():
         link = PortalLink.get_or_none((PortalLink.token_hash == token_hash(token)) & (PortalLink.purpose == purpose.value))
-        if link is None or not usable(link, now):
+        if link is None or not usable(link, now) or _suspended(link.customer_id):
             raise LinkUnusable()
         if consume:
             if not use_up(link, now):
@@ -58,6 +59,8 @@ def check_grant(grant: LinkGrant) -> None:
         raise LinkUnusable()
     if link.form_tries >= FORM_TRIES:
         raise FormTriesUsedUp(FORM_TRIES)
+    if _suspended(link.customer_id):
+        raise LinkUnusable()
     if not grant.consumed and not usable(link, clock.now()):
         raise LinkUnusable()
 
@@ -96,7 +99,7 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str,
     try:
         with write():
             link = PortalLink.get_or_none(PortalLink.id == grant.link_id)
-            if link is None or link.customer_id != customer.id:
+            if link is None or link.customer_id != customer.id or _suspended(customer.id):
                 raise LinkUnusable()
             if grant.consumed:
                 if link.used_at is None or link.revoked_at is not None:
@@ -105,6 +108,9 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str,
                 raise LinkUnusable()
             bump_version(customer, None)
             login = login_of(customer)
+            if login is not None and login.suspended_at is not None:
+                # Suspended while the form was filled in (bump_version waited for it).
+                raise LinkUnusable()
             # A login that migration 0003 kept under its old key keeps it while its name stays.
             key = login.username_key if login is not None and login.username == name else username_key(name)
             if login is None:
@@ -128,3 +134,9 @@ def complete_link(grant: LinkGrant, *, username: str | None, password: str,
     except IntegrityError:
         raise UsernameTaken() from None
     return SignedInCustomer(reference=customer.reference, name=customer.name, username=name, session_id=session_id)
+
+
+def _suspended(customer_id: int) -> bool:
+    """Whether the customer's portal access is suspended: no link of theirs works meanwhile."""
+    return PortalLogin.select().where((PortalLogin.customer == customer_id)
+                                      & PortalLogin.suspended_at.is_null(False)).exists()

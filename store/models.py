@@ -77,6 +77,8 @@ class PortalLogin(BaseModel):
     password_hash = CharField(max_length=255, null=True)
     password_set_at = UTCDateTimeField(null=True)
     created_at = UTCDateTimeField()
+    # Set while the portal access is suspended (rule 16): the username and password are kept.
+    suspended_at = UTCDateTimeField(null=True)
 
 
 class PortalLink(BaseModel):

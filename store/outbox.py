@@ -13,7 +13,7 @@ from .errors import ActionNotAllowed, NoPrimaryEmail, OutboxEmailNotFound
 from .links import mint_link
 from .models import Customer, OutboxEmail as OutboxRow
 from .records import customer_row, portal_view_of
-from .values import EmailKind, OutboxEmail, OutboxStatus
+from .values import SUSPENDED_NO_EMAIL, EmailKind, OutboxEmail, OutboxStatus, PortalState
 
 
 def _value(row: OutboxRow) -> OutboxEmail:
@@ -95,6 +95,8 @@ def _refuse_overtaken_retry(row: OutboxRow, customer: Customer) -> None:
             "sending this one again would stop that email's link working. "
             "Send from PORTAL if the customer needs another.")
     view = portal_view_of(customer)
+    if view.state is PortalState.suspended:
+        raise ActionNotAllowed(f"Email {row.id} can't be sent again: {SUSPENDED_NO_EMAIL}.")
     if view.email_action is not kind:
         raise ActionNotAllowed(
             f"The customer's portal login is {view.state_text} now, so a {kind.type_name} email no longer fits. "

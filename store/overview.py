@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peewee import fn
+from peewee import Case, fn
 
 from . import clock
 from .activity import ACTOR_SYSTEM
@@ -28,14 +28,17 @@ FAILED_ACTIONS = ("email failed",)
 
 def state_counts() -> tuple[StateCount, ...]:
     """How many customers are in each portal state (the state is derived: no login row means
-    Not set up, a login without a password Awaiting customer setup)."""
+    Not set up, a suspended login Suspended, a login without a password Awaiting customer setup)."""
     total = Customer.select().count()
-    awaiting, active = (PortalLogin.select(
-        fn.COUNT(PortalLogin.id) - fn.COUNT(PortalLogin.password_hash), fn.COUNT(PortalLogin.password_hash))
+    logins, suspended, awaiting = (PortalLogin.select(
+        fn.COUNT(PortalLogin.id), fn.COUNT(PortalLogin.suspended_at),
+        fn.SUM(Case(None, [((PortalLogin.password_hash.is_null() & PortalLogin.suspended_at.is_null()), 1)], 0)))
         .tuples().get())
-    awaiting, active = int(awaiting or 0), int(active or 0)
-    return (StateCount(PortalState.not_set_up, max(0, total - awaiting - active)),
-            StateCount(PortalState.awaiting_customer, awaiting), StateCount(PortalState.active, active))
+    logins, suspended, awaiting = int(logins or 0), int(suspended or 0), int(awaiting or 0)
+    return (StateCount(PortalState.not_set_up, max(0, total - logins)),
+            StateCount(PortalState.awaiting_customer, awaiting),
+            StateCount(PortalState.active, logins - suspended - awaiting),
+            StateCount(PortalState.suspended, suspended))
 
 
 def _seconds(column: str) -> str:

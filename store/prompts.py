@@ -12,11 +12,11 @@ from .db import write
 from .errors import TooManyAttempts
 from .links import queue_portal_email
 from .models import Customer, OutboxEmail, PortalAttempt
-from .records import customer_row
+from .records import customer_row, login_of, state_of
 from .settings import get_settings
 from .signin import PROMPT, Limit, serialise_attempts, subject_of, window_wait
 from .usernames import login_by_typed_name, username_key
-from .values import EmailKind
+from .values import EmailKind, PortalState
 
 # The longest username or email address a prompt takes (an email address's own limit).
 MAX_IDENTIFIER = 320
@@ -68,7 +68,8 @@ def request_password_reset(identifier: str, *, prompt: str) -> None:
     """The portal's "Forgot Password" or "Create Credential" prompt.
 
     Queues the Password Reset email for each customer whose portal username or
-    Primary Email Address matches, when that email type is switched on. Returns
+    Primary Email Address matches, when that email type is switched on and the customer's
+    portal access is not suspended (rule 16). Returns
     nothing either way: the caller answers the same whether or not anything matched.
     """
     if identifier_problem(identifier) is not None:
@@ -80,7 +81,11 @@ def request_password_reset(identifier: str, *, prompt: str) -> None:
             customer = customer_row(customer.reference, lock=True)
             parsed = parse_primary_email(customer.primary_email)
             why = f"asked for with {prompt}"
-            if not settings.password_reset_email:
+            if state_of(login_of(customer)) is PortalState.suspended:
+                # Rule 16: nothing is sent while suspended; the prompt answers as always.
+                activity.record(customer.id, activity.ACTOR_CUSTOMER, "email not sent",
+                                f"Customer Credential Password Reset {why}: suspended")
+            elif not settings.password_reset_email:
                 activity.record(customer.id, activity.ACTOR_CUSTOMER, "email not sent",
                                 f"Customer Credential Password Reset {why}: switched off in Settings")
             elif parsed.problem is not None:

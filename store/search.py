@@ -37,7 +37,8 @@ WALK_ROWS_POSTGRES = 5000
 COUNT_BOUND = 10000
 SHORT = 2
 
-STATE_CODES = {PortalState.not_set_up: 0, PortalState.awaiting_customer: 1, PortalState.active: 2}
+STATE_CODES = {PortalState.not_set_up: 0, PortalState.awaiting_customer: 1, PortalState.active: 2,
+               PortalState.suspended: 3}
 _STATES = {code: state for state, code in STATE_CODES.items()}
 SORT_COLUMNS = {CustomerOrder.name: "name_key", CustomerOrder.company: "company_key",
                 CustomerOrder.reference: "reference_key"}

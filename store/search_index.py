@@ -19,13 +19,22 @@ from .search_text import fold, postgres_functions, search_doc, search_keys, sear
 # (customers indexed so far, customers in all) as a rebuild goes.
 Progress = Callable[[int, int], None]
 
-# The portal state as search.STATE_CODES numbers it: no login, no password yet, active.
-STATE_SQL = "CASE WHEN l.id IS NULL THEN 0 WHEN l.password_hash IS NULL THEN 1 ELSE 2 END"
+# The portal state as search.STATE_CODES numbers it: no login, suspended, no password yet,
+# active (store.records.state_of, in SQL).
+STATE_SQL = ("CASE WHEN l.id IS NULL THEN 0 WHEN l.suspended_at IS NOT NULL THEN 3 "
+             "WHEN l.password_hash IS NULL THEN 1 ELSE 2 END")
+# The same before migration 0007 adds portal_login.suspended_at: migration 0005 installs the
+# index on the tables as they are then, and 0007 installs it again with the column.
+STATE_SQL_BEFORE_0007 = "CASE WHEN l.id IS NULL THEN 0 WHEN l.password_hash IS NULL THEN 1 ELSE 2 END"
+# The portal login columns the state and the document are derived from.
+LOGIN_COLUMNS = "username, password_hash, suspended_at, customer_id"
+LOGIN_COLUMNS_BEFORE_0007 = "username, password_hash, customer_id"
 # The folded sort key of each order the results can be sorted in.
 SORT_KEYS = ("name_key", "company_key", "reference_key")
 
-_REFRESH_SELECT = f"""
-    SELECT c.id, {STATE_SQL}, portal_fold(c.name), portal_fold(c.company), portal_fold(c.reference),
+def _refresh_select(state_sql: str) -> str:
+    return f"""
+    SELECT c.id, {state_sql}, portal_fold(c.name), portal_fold(c.company), portal_fold(c.reference),
            d.doc, portal_search_words(d.doc),
            array_remove(string_to_array(substr(d.doc, strpos(d.doc, chr(10)) + 1), chr(10)), '')
     FROM customer c
@@ -33,6 +42,8 @@ _REFRESH_SELECT = f"""
     CROSS JOIN LATERAL (SELECT portal_search_doc(c.name, c.company, c.reference, l.username,
                                                  c.primary_email) AS doc) d
 """
+
+
 _UPSERT_TAIL = """
     ON CONFLICT (customer_id) DO UPDATE SET state = excluded.state, name_key = excluded.name_key,
         company_key = excluded.company_key, reference_key = excluded.reference_key,
@@ -62,12 +73,12 @@ def _index_ddl(collate: str) -> list[str]:
 
 # --- SQLite -------------------------------------------------------------------------
 
-def _sqlite_refresh(customer_id: str) -> str:
+def _sqlite_refresh(customer_id: str, state_sql: str) -> str:
     # SQLite has no LATERAL: the document is computed in a subquery over the joined row.
     return f"""
         INSERT INTO customer_search ({_COLUMNS})
         SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
-            SELECT c.id AS id, {STATE_SQL} AS state, portal_fold(c.name) AS name_key,
+            SELECT c.id AS id, {state_sql} AS state, portal_fold(c.name) AS name_key,
                    portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
                    portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
             FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
@@ -92,51 +103,64 @@ WORD_TOKENIZER = "unicode61 remove_diacritics 0 categories 'L* N* Co M* P* S*'"
 WORDS_TABLE = f"""CREATE VIRTUAL TABLE IF NOT EXISTS customer_search_words USING fts5(
     keys, parts, content='', detail='column', prefix='1 2 3 4 5 6 7 8', tokenize="{WORD_TOKENIZER}")"""
 
-SQLITE_TRIGGERS = {
-    "customer_search_customer_ai": f"""
-        CREATE TRIGGER customer_search_customer_ai AFTER INSERT ON customer BEGIN
-            {_sqlite_refresh("new.id")}
-        END""",
-    "customer_search_customer_au": f"""
-        CREATE TRIGGER customer_search_customer_au
-        AFTER UPDATE OF name, company, reference, primary_email ON customer BEGIN
-            {_sqlite_refresh("new.id")}
-        END""",
-    "customer_search_customer_ad": """
-        CREATE TRIGGER customer_search_customer_ad AFTER DELETE ON customer BEGIN
-            DELETE FROM customer_search WHERE customer_id = old.id;
-        END""",
-    "customer_search_login_ai": f"""
-        CREATE TRIGGER customer_search_login_ai AFTER INSERT ON portal_login BEGIN
-            {_sqlite_refresh("new.customer_id")}
-        END""",
-    "customer_search_login_au": f"""
-        CREATE TRIGGER customer_search_login_au
-        AFTER UPDATE OF username, password_hash, customer_id ON portal_login BEGIN
-            {_sqlite_refresh("old.customer_id")}
-            {_sqlite_refresh("new.customer_id")}
-        END""",
-    "customer_search_login_ad": f"""
-        CREATE TRIGGER customer_search_login_ad AFTER DELETE ON portal_login BEGIN
-            {_sqlite_refresh("old.customer_id")}
-        END""",
-    # The two FTS5 tables follow customer_search: the trigram one reads its text from it
-    # (external content), the word one keeps only its index (contentless).
-    "customer_search_fts_ai": f"""
-        CREATE TRIGGER customer_search_fts_ai AFTER INSERT ON customer_search BEGIN
-            {_FTS_INSERT}
-        END""",
-    "customer_search_fts_ad": f"""
-        CREATE TRIGGER customer_search_fts_ad AFTER DELETE ON customer_search BEGIN
-            {_FTS_DELETE}
-        END""",
-    "customer_search_fts_au": f"""
-        CREATE TRIGGER customer_search_fts_au AFTER UPDATE OF doc, words ON customer_search
-        WHEN old.doc IS NOT new.doc OR old.words IS NOT new.words BEGIN
-            {_FTS_DELETE}
-            {_FTS_INSERT}
-        END""",
-}
+
+def has_suspension(db: Database) -> bool:
+    """Whether portal_login has suspended_at (migration 0007): the state rule reads it then."""
+    return any(column.name == "suspended_at" for column in db.get_columns("portal_login"))
+
+
+def sqlite_triggers(suspension: bool = True) -> dict[str, str]:
+    """The SQLite triggers, by name (``suspension``: portal_login has suspended_at)."""
+    state_sql = STATE_SQL if suspension else STATE_SQL_BEFORE_0007
+    login_columns = LOGIN_COLUMNS if suspension else LOGIN_COLUMNS_BEFORE_0007
+    return {
+        "customer_search_customer_ai": f"""
+            CREATE TRIGGER customer_search_customer_ai AFTER INSERT ON customer BEGIN
+                {_sqlite_refresh("new.id", state_sql)}
+            END""",
+        "customer_search_customer_au": f"""
+            CREATE TRIGGER customer_search_customer_au
+            AFTER UPDATE OF name, company, reference, primary_email ON customer BEGIN
+                {_sqlite_refresh("new.id", state_sql)}
+            END""",
+        "customer_search_customer_ad": """
+            CREATE TRIGGER customer_search_customer_ad AFTER DELETE ON customer BEGIN
+                DELETE FROM customer_search WHERE customer_id = old.id;
+            END""",
+        "customer_search_login_ai": f"""
+            CREATE TRIGGER customer_search_login_ai AFTER INSERT ON portal_login BEGIN
+                {_sqlite_refresh("new.customer_id", state_sql)}
+            END""",
+        "customer_search_login_au": f"""
+            CREATE TRIGGER customer_search_login_au
+            AFTER UPDATE OF {login_columns} ON portal_login BEGIN
+                {_sqlite_refresh("old.customer_id", state_sql)}
+                {_sqlite_refresh("new.customer_id", state_sql)}
+            END""",
+        "customer_search_login_ad": f"""
+            CREATE TRIGGER customer_search_login_ad AFTER DELETE ON portal_login BEGIN
+                {_sqlite_refresh("old.customer_id", state_sql)}
+            END""",
+        # The two FTS5 tables follow customer_search: the trigram one reads its text from it
+        # (external content), the word one keeps only its index (contentless).
+        "customer_search_fts_ai": f"""
+            CREATE TRIGGER customer_search_fts_ai AFTER INSERT ON customer_search BEGIN
+                {_FTS_INSERT}
+            END""",
+        "customer_search_fts_ad": f"""
+            CREATE TRIGGER customer_search_fts_ad AFTER DELETE ON customer_search BEGIN
+                {_FTS_DELETE}
+            END""",
+        "customer_search_fts_au": f"""
+            CREATE TRIGGER customer_search_fts_au AFTER UPDATE OF doc, words ON customer_search
+            WHEN old.doc IS NOT new.doc OR old.words IS NOT new.words BEGIN
+                {_FTS_DELETE}
+                {_FTS_INSERT}
+            END""",
+    }
+
+
+SQLITE_TRIGGERS = sqlite_triggers()
 
 
 def _install_sqlite(db: SqliteDatabase) -> None:
@@ -159,7 +183,7 @@ def _install_sqlite(db: SqliteDatabase) -> None:
 
 
 def create_sqlite_triggers(db: SqliteDatabase) -> None:
-    for name, statement in SQLITE_TRIGGERS.items():
+    for name, statement in sqlite_triggers(has_suspension(db)).items():
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
         db.execute_sql(statement)
 
@@ -170,10 +194,11 @@ def drop_sqlite_triggers(db: SqliteDatabase) -> None:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name}")
 
 
-_SQLITE_FILL = f"""
+def _sqlite_fill(state_sql: str) -> str:
+    return f"""
     INSERT INTO customer_search ({_COLUMNS})
     SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
-        SELECT c.id AS id, {STATE_SQL} AS state, portal_fold(c.name) AS name_key,
+        SELECT c.id AS id, {state_sql} AS state, portal_fold(c.name) AS name_key,
                portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
                portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
         FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
@@ -183,11 +208,14 @@ _SQLITE_FILL = f"""
 # --- PostgreSQL ---------------------------------------------------------------------
 
 _POSTGRES_COLUMNS = _COLUMNS + ", keys"
-_POSTGRES_REFRESH = f"""
+
+
+def _postgres_refresh(state_sql: str) -> str:
+    return f"""
 CREATE OR REPLACE FUNCTION portal_search_refresh(target integer) RETURNS void
 LANGUAGE sql AS $refresh$
     INSERT INTO customer_search ({_POSTGRES_COLUMNS})
-    {_REFRESH_SELECT}
+    {_refresh_select(state_sql)}
     WHERE c.id = target
     {_UPSERT_TAIL}, keys = excluded.keys;
 $refresh$"""
@@ -210,16 +238,22 @@ BEGIN
 END
 $trigger$"""
 
-POSTGRES_TRIGGERS = {
-    "customer_search_customer": """
-        CREATE TRIGGER customer_search_customer
-        AFTER INSERT OR UPDATE OF name, company, reference, primary_email ON customer
-        FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
-    "customer_search_login": """
-        CREATE TRIGGER customer_search_login
-        AFTER INSERT OR DELETE OR UPDATE OF username, password_hash, customer_id ON portal_login
-        FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
-}
+def postgres_triggers(suspension: bool = True) -> dict[str, str]:
+    """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at)."""
+    login_columns = LOGIN_COLUMNS if suspension else LOGIN_COLUMNS_BEFORE_0007
+    return {
+        "customer_search_customer": """
+            CREATE TRIGGER customer_search_customer
+            AFTER INSERT OR UPDATE OF name, company, reference, primary_email ON customer
+            FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
+        "customer_search_login": f"""
+            CREATE TRIGGER customer_search_login
+            AFTER INSERT OR DELETE OR UPDATE OF {login_columns} ON portal_login
+            FOR EACH ROW EXECUTE FUNCTION portal_search_trigger()""",
+    }
+
+
+POSTGRES_TRIGGERS = postgres_triggers()
 POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login"}
 TRIGRAM_INDEXES = {
     "customer_search_doc_trgm": "CREATE INDEX IF NOT EXISTS customer_search_doc_trgm "
@@ -247,7 +281,6 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
     # (search.py asks it) is good down to a few hundred in a million.
     for column in ("doc", "words", "keys"):
         db.execute_sql(f"ALTER TABLE customer_search ALTER COLUMN {column} SET STATISTICS 1000")
-    db.execute_sql(_POSTGRES_REFRESH)
     db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
     for statement in _index_ddl(""):
         db.execute_sql(statement)
@@ -256,7 +289,10 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
 
 
 def create_postgres_triggers(db: PostgresqlDatabase) -> None:
-    for name, statement in POSTGRES_TRIGGERS.items():
+    """The triggers, and the function they call, for the state rule the schema allows."""
+    suspension = has_suspension(db)
+    db.execute_sql(_postgres_refresh(STATE_SQL if suspension else STATE_SQL_BEFORE_0007))
+    for name, statement in postgres_triggers(suspension).items():
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
         db.execute_sql(statement)
 
@@ -279,7 +315,8 @@ def create_trigram_indexes(db: PostgresqlDatabase) -> str | None:
     return None
 
 
-_POSTGRES_FILL = f"INSERT INTO customer_search ({_POSTGRES_COLUMNS}) {_REFRESH_SELECT} WHERE c.id >= %s AND c.id < %s"
+def _postgres_fill(state_sql: str) -> str:
+    return f"INSERT INTO customer_search ({_POSTGRES_COLUMNS}) {_refresh_select(state_sql)} WHERE c.id >= %s AND c.id < %s"
 
 
 # --- both ---------------------------------------------------------------------------
@@ -297,6 +334,8 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
     """Fill the index afresh from the customer and portal login tables, in one transaction;
     ``progress(done, total)`` hears about each chunk of customers."""
     postgres = isinstance(db, PostgresqlDatabase)
+    state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
+    fill = _postgres_fill(state_sql) if postgres else _sqlite_fill(state_sql)
     with db.atomic():
         if not postgres:
             # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
@@ -305,7 +344,7 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
         low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
         done = 0
         for start in range(low or 0, (high or -1) + 1, chunk):
-            cursor = db.execute_sql(_POSTGRES_FILL if postgres else _SQLITE_FILL, (start, start + chunk))
+            cursor = db.execute_sql(fill, (start, start + chunk))
             done = min(total, done + max(cursor.rowcount, 0))
             if progress:
                 progress(done, total)

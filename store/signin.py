@@ -169,16 +169,26 @@ def finish_sign_in(ticket: SignInTicket, password: str, *, limits: SignInLimits 
                    session: bool = True) -> SignedInCustomer:
     """Check the ticket's password (one Argon2 verification, outside any transaction). Right:
     the attempt and that address's earlier failures go, a session starts (when ``session``).
-    Wrong, or no such username: one neutral InvalidLogin, and the attempt stays counted."""
+    Wrong, or no such username: one neutral InvalidLogin, and the attempt stays counted. A
+    suspended login (rule 16) is refused with the same InvalidLogin, right password or not, so
+    the answer tells nobody that the password was right or that the login is suspended."""
     login = login_by_typed_name(ticket.typed)
     verified = verify_password(login.password_hash if login else None, password or "")
     subject = subject_of(ticket.key)
     with write():
+        suspended = False
         if verified:
-            current = PortalLogin.get_or_none(PortalLogin.id == login.id)
+            query = PortalLogin.select().where(PortalLogin.id == login.id)
+            # Locked on PostgreSQL: a suspension committing meanwhile is seen, or waits for this
+            # sign-in and then ends its session.
+            current = (query.for_update() if is_postgres() else query).first()
             # A password set while this one was being checked wins: the old one no longer signs in.
             verified = current is not None and current.password_hash == login.password_hash
-        if verified:
+            suspended = verified and current.suspended_at is not None
+        if suspended:
+            # The attempt stays counted, as a wrong password's does: the same answer either way.
+            record_event(login.customer_id, "refused", ticket.address, "portal access suspended")
+        elif verified:
             # This attempt and the ones from this address counted before it are forgiven; those
             # counted after it (a burst still in flight) keep counting.
             PortalAttempt.delete().where(
@@ -190,7 +200,7 @@ def finish_sign_in(ticket: SignInTicket, password: str, *, limits: SignInLimits 
             customer = Customer.get_by_id(login.customer_id)
             return SignedInCustomer(reference=customer.reference, name=customer.name, username=login.username,
                                     session_id=session_id)
-        if login is not None:
+        elif login is not None:
             record_event(login.customer_id, "wrong password", ticket.address)
             wait = sign_in_wait(subject, ticket.address, limits, clock.now())
             if wait is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
-from .errors import ActionNotAllowed, InvalidUsername, NoPrimaryEmail
+from .errors import ActionNotAllowed, InvalidUsername, NoPrimaryEmail, PortalError
 from .usernames import clean_username
 
 
@@ -16,6 +16,8 @@ class PortalState(str, Enum):
     not_set_up = "not_set_up"
     awaiting_customer = "awaiting_customer"
     active = "active"
+    # Stopped by an agent (rule 16): the username and password are kept, the portal refuses them.
+    suspended = "suspended"
 
     @property
     def label(self) -> str:
@@ -26,7 +28,10 @@ _STATE_LABELS = {
     PortalState.not_set_up: "Not set up",
     PortalState.awaiting_customer: "Awaiting customer setup",
     PortalState.active: "Active",
+    PortalState.suspended: "Suspended",
 }
+# Why a suspended customer is sent no email, in the panel, the CLI and the activity log.
+SUSPENDED_NO_EMAIL = "portal access is suspended; Resume it first"
 
 
 class EmailKind(str, Enum):
@@ -82,15 +87,24 @@ class PortalView:
     # Why the email action can't be used (no or invalid Primary Email Address), else None.
     email_blocked_reason: str | None
     email_type_enabled: bool
+    # When the portal access was suspended (rule 16), else None; and why, as the agent said.
+    suspended_at: datetime | None = None
+    suspended_reason: str | None = None
 
     @property
     def state_text(self) -> str:
         if self.state is PortalState.active and self.password_set_at is not None:
             return f"Active since {self.password_set_at:%Y-%m-%d}"
+        if self.state is PortalState.suspended and self.suspended_at is not None:
+            why = f": {self.suspended_reason}" if self.suspended_reason else ""
+            return f"Suspended since {self.suspended_at:%Y-%m-%d}{why}"
         return self.state.label
 
     @property
     def email_action_label(self) -> str:
+        """The PORTAL button text; while suspended there is no email action."""
+        if self.state is PortalState.suspended:
+            return "No email while suspended"
         return self.email_action.action_label
 
     @property
@@ -102,11 +116,30 @@ class PortalView:
         return self.username is not None
 
     @property
-    def send_refusal(self) -> NoPrimaryEmail | None:
-        """Why the one email action is refused now (no valid Primary Email Address), else None."""
+    def send_refusal(self) -> PortalError | None:
+        """Why the one email action is refused now (suspended, or no valid Primary Email
+        Address), else None."""
+        if self.state is PortalState.suspended:
+            return ActionNotAllowed(f"No email can be sent: {SUSPENDED_NO_EMAIL}.")
         if self.email_blocked_reason is None:
             return None
         return NoPrimaryEmail(f"No email can be sent: {self.email_blocked_reason}")
+
+    @property
+    def suspend_refusal(self) -> ActionNotAllowed | None:
+        """Why Suspend is refused now (nothing to suspend, or already suspended), else None."""
+        if self.username is None:
+            return ActionNotAllowed("Nothing to suspend: this customer has no portal username.")
+        if self.state is PortalState.suspended:
+            return ActionNotAllowed(f"Portal access is already suspended ({self.state_text}).")
+        return None
+
+    @property
+    def resume_refusal(self) -> ActionNotAllowed | None:
+        """Why Resume is refused now (the portal access is not suspended), else None."""
+        if self.state is PortalState.suspended:
+            return None
+        return ActionNotAllowed(f"Nothing to resume: portal access is not suspended ({self.state_text}).")
 
     @property
     def delete_refusal(self) -> ActionNotAllowed | None:
@@ -147,6 +180,11 @@ class PortalView:
     @property
     def delete_consequence(self) -> str:
         """What Delete does, in words, for the confirmation."""
+        if self.state is PortalState.suspended:
+            return (
+                f"Delete the username {self.username!r}? Its password and the suspension go too; "
+                "the customer is then Not set up, and the action becomes Send Create Credentials Email."
+            )
         if self.state is PortalState.active:
             return (
                 f"Delete the username {self.username!r}? The customer's password is removed too, "
@@ -737,10 +775,13 @@ class BulkSkip(str, Enum):
 
     no_valid_address = "no_valid_address"
     recent_link = "recent_link"
+    suspended = "suspended"  # rule 16: no email while the portal access is suspended
 
     def text(self, recent_hours: int) -> str:
         if self is BulkSkip.no_valid_address:
             return "no valid Primary Email Address"
+        if self is BulkSkip.suspended:
+            return "portal access suspended"
         return f"a link sent in the last {recent_hours} h is still unused"
 
 

@@ -53,7 +53,8 @@ def test_customers_are_counted_by_their_derived_state(store_db):
     set_username(refs[1], "awaiting.one", expected_version=None, actor=AGENT)
     _activate(refs[2], "active.one")
     assert {c.state: c.count for c in state_counts()} == {
-        PortalState.not_set_up: 2, PortalState.awaiting_customer: 1, PortalState.active: 1}
+        PortalState.not_set_up: 2, PortalState.awaiting_customer: 1, PortalState.active: 1,
+        PortalState.suspended: 0}
 
 
 def test_an_empty_database_is_healthy_and_all_zero(store_db):
