@@ -36,7 +36,8 @@ import aiosmtplib  # noqa: E402
 from store import clock, db  # noqa: E402
 from store.config import Config  # noqa: E402
 from store.customers import add_customer  # noqa: E402
-from store.dispatch import ClaimedEmail, pending_count  # noqa: E402
+from store.dispatch import ClaimedEmail  # noqa: E402
+from store.outbox import pending_count  # noqa: E402
 from store.settings import get_settings, update_setting  # noqa: E402
 from store.values import EmailKind  # noqa: E402
 
