@@ -77,7 +77,7 @@ ACTIVITY = (Binding("S", "next_sort", "Sort", tooltip="Sort the activity log: ne
 
 SEARCH = (
     Binding("ctrl+t", "next_state", "Filter", id="state-filter",
-            tooltip="Next portal state filter: all, not set up, awaiting customer, active"),
+            tooltip="Next portal state filter: all, not set up, awaiting customer, active, suspended"),
     *(shown_here(binding, "New" if binding.id == "new-customer" else binding.description)
       for binding in APP if binding.id in ("new-customer", "settings", "outbox", "quit")),
     Binding("ctrl+f,slash", "focus_search", "Search", show=False, tooltip="Cursor to the search box"),
@@ -129,6 +129,12 @@ PORTAL = (
             tooltip="Unlock: let a customer the portal's limits lock out sign in again at once"),
     Binding("o", "sign_out_everywhere", "Sign out everywhere", id="portal-sign-out", show=False,
             tooltip="End every portal session of the customer"),
+    # Suspend / Resume (rule 16): the panel's suspended line names `R`.
+    Binding("s", "suspend", "Suspend", id="portal-suspend", show=False,
+            tooltip="Suspend portal access (non-payment, a dispute): sign-in, links and emails stop; "
+                    "username and password are kept"),
+    Binding("R", "resume", "Resume", id="portal-resume", show=False,
+            tooltip="Resume a suspended customer's portal access as it was before"),
 )
 
 # The sign-in history and email preview modals (tui/widgets/sign_in_history.py, email_preview.py).

@@ -17,7 +17,8 @@ from tui.calls import call
 CUSTOMER_HITS = 8
 # The dashboard's palette entry points of the customer's side, and the key each has.
 _PORTAL_ACTION = {"portal_preview": "preview_email", "portal_history": "sign_in_history",
-                  "portal_unlock": "unlock", "portal_sign_out": "sign_out_everywhere"}
+                  "portal_unlock": "unlock", "portal_sign_out": "sign_out_everywhere",
+                  "portal_suspend": "suspend", "portal_resume": "resume"}
 
 
 class PortalCommands(Provider):
@@ -48,6 +49,8 @@ class PortalCommands(Provider):
                     (f"Sign-in history of {name}", screen.portal_history),
                     (f"Unlock the portal sign-in of {name}", screen.portal_unlock),
                     (f"Sign {name} out of the portal everywhere", screen.portal_sign_out),
+                    (f"Suspend the portal access of {name}", screen.portal_suspend),
+                    (f"Resume the portal access of {name}", screen.portal_resume),
                 ):
                     binding = next(b for b in bindings.PORTAL if b.action == _PORTAL_ACTION[run.__name__])
                     yield description, run, f"PORTAL, key {bindings.key_text(binding)}: {bindings.help_text(binding)}"

@@ -16,7 +16,7 @@ from textual.command import CommandPalette
 from store.demo import DEMO_PASSWORD
 from store.dispatch import Sent, claim_due, mark_sent
 from store.errors import InvalidLogin
-from store.panel import send_portal_email
+from store.panel import resume_portal, send_portal_email, suspend_portal
 from store.signin import authenticate, begin_sign_in, finish_sign_in
 from tests.tui.conftest import AGENT, SIZES, count, open_customer, settle, wait_for
 from tests.tui.test_help_palette import hits
@@ -83,6 +83,11 @@ class TestSnapshots:
     def test_preview_shows_the_exact_email(self, snap_compare, console_app, size) -> None:
         """v: From, To, the subject and the text body, the link a placeholder."""
         assert snap_compare(console_app(**STILL), terminal_size=size, run_before=opened("C000002", "v"))
+
+    def test_a_suspended_customer_offers_no_email_and_names_resume(self, snap_compare, console_app, size) -> None:
+        """Suspended since the day, with the reason; no email button, why not, and R Resume."""
+        suspend_portal("C000001", "non-payment", actor=AGENT)
+        assert snap_compare(console_app(**STILL), terminal_size=size, run_before=opened("C000001"))
 
 
 class TestLines:
@@ -199,12 +204,70 @@ class TestActions:
                     authenticate("ada.lovelace", "not her password", address=GUESSER)
             await wait_for(lambda: lines(app)["lock-status"].startswith("Locked until"))
 
+    async def test_s_asks_then_suspends_and_r_resumes(self, console_app) -> None:
+        finish_sign_in(begin_sign_in("ada.lovelace", "203.0.113.20"), DEMO_PASSWORD)
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            await pilot.press("s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal) and "'ada.lovelace'" in app.screen.message
+            await pilot.press("y")
+            await settle(pilot)
+            panel = app.screen.query_one(PortalPanel)
+            await wait_for(lambda: str(panel.query_one("#portal-state").content).startswith("Suspended since"))
+            assert not panel.query_one("#email-button").display
+            assert "R Resume" in str(panel.query_one("#email-blocked").content)
+            assert count("portal_session", "ended_at IS NULL") == 0
+            assert count("activity_event", "action = 'portal suspended' AND actor = ?", (AGENT,)) == 1
+            with pytest.raises(InvalidLogin):
+                authenticate("ada.lovelace", DEMO_PASSWORD, address=GUESSER)
+            emails = count("outbox_email")
+            await pilot.press("m")  # the email key says why, and sends nothing
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorModal) and "suspended" in str(app.screen.query_one("#error-message").content)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert count("outbox_email") == emails
+            await pilot.press("R")
+            await settle(pilot)
+            await wait_for(lambda: str(panel.query_one("#portal-state").content).startswith("Active"))
+            assert panel.query_one("#email-button").display
+            assert count("activity_event", "action = 'portal resumed' AND actor = ?", (AGENT,)) == 1
+            assert authenticate("ada.lovelace", DEMO_PASSWORD, address=GUESSER).username == "ada.lovelace"
+
+    async def test_suspend_and_resume_where_they_do_not_apply_say_why(self, console_app) -> None:
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000003")  # not set up
+            await pilot.press("s")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmModal)
+            assert any("Nothing to suspend" in n.message for n in app._notifications)
+            await open_customer(pilot, "C000001")
+            await pilot.press("R")
+            await settle(pilot)
+            assert any("Nothing to resume" in n.message for n in app._notifications)
+            assert count("activity_event", "action IN ('portal suspended', 'portal resumed')") == 0
+
+    async def test_a_suspension_made_elsewhere_is_refused_twice_with_the_reason(self, console_app) -> None:
+        suspend_portal("C000001", actor=AGENT)
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            await pilot.press("s")
+            await settle(pilot)
+            assert any("already suspended" in n.message for n in app._notifications)
+        resume_portal("C000001", actor=AGENT)
+        assert count("activity_event", "action = 'portal suspended'") == 1
+
     async def test_the_palette_offers_the_customer_side(self, console_app) -> None:
         app = console_app(**STILL)
         async with app.run_test(size=(80, 24)) as pilot:
             await open_customer(pilot, "C000001")
             found = [str(hit.text) for hit in await hits(app, "Ada Lovelace")]
             for name in ("Preview the email to Ada Lovelace", "Sign-in history of Ada Lovelace",
-                         "Unlock the portal sign-in of Ada Lovelace", "Sign Ada Lovelace out of the portal everywhere"):
+                         "Unlock the portal sign-in of Ada Lovelace", "Sign Ada Lovelace out of the portal everywhere",
+                         "Suspend the portal access of Ada Lovelace", "Resume the portal access of Ada Lovelace"):
                 assert name in found
             assert CommandPalette  # the palette runs them like any command (test_help_palette)

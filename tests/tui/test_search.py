@@ -6,7 +6,8 @@ from textual.widgets import DataTable, Input, Label, Select
 
 from store.customers import find_customers
 from store.values import PortalState
-from tests.tui.conftest import SIZES, settle
+from store.panel import suspend_portal
+from tests.tui.conftest import AGENT, SIZES, settle
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.search import SearchScreen
 
@@ -57,6 +58,7 @@ class TestSearchPilot:
 
     async def test_state_filter_matches_the_service_layer(self, console_app) -> None:
         """Each portal state filter shows exactly what find_customers returns for it."""
+        suspend_portal("C000001", "non-payment", actor=AGENT)  # the demo has no suspended customer
         app = console_app()
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
@@ -66,6 +68,21 @@ class TestSearchPilot:
                 expected = [c.reference for c in find_customers("", state=state, limit=100).customers]
                 assert [str(k.value) for k in results(app).rows] == expected
                 assert expected
+
+    async def test_ctrl_t_cycles_through_every_state_to_suspended(self, console_app) -> None:
+        """The filter's cycle: all, not set up, awaiting, active, suspended, and round again."""
+        suspend_portal("C000001", actor=AGENT)
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+t", "ctrl+t", "ctrl+t", "ctrl+t")
+            await settle(pilot)
+            assert app.screen.query_one("#state-filter", Select).value == PortalState.suspended.value
+            assert [str(k.value) for k in results(app).rows] == ["C000001"]
+            assert "Suspended" in str(results(app).get_row_at(0)[-1])
+            await pilot.press("ctrl+t")
+            await settle(pilot)
+            assert app.screen.query_one("#state-filter", Select).value == "all"
 
     async def test_pages_load_as_the_cursor_nears_the_end(self, console_app) -> None:
         """Only a page is loaded at first; moving down loads the next one, never everything at once."""

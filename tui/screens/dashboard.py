@@ -35,7 +35,7 @@ EMAILS_SHOWN = 100
 EVENTS_SHOWN = 200
 _TAB_ACTIONS = {
     "portal": {"edit_username", "send_email", "delete_username", "preview_email", "sign_in_history",
-               "unlock", "sign_out_everywhere"},
+               "unlock", "sign_out_everywhere", "suspend", "resume"},
     "emails": {"retry"},
 }
 
@@ -250,6 +250,12 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
     def action_sign_out_everywhere(self) -> None:
         self.portal_sign_out()
 
+    def action_suspend(self) -> None:
+        self.portal_suspend()
+
+    def action_resume(self) -> None:
+        self.portal_resume()
+
     def action_retry(self) -> None:
         self.query_one(EmailsSection).retry_selected()
 
@@ -327,3 +333,13 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
         """Show PORTAL and end every portal session of the customer (or say why not)."""
         self.action_show_tab("portal")
         self.query_one(PortalPanel).sign_out_everywhere()
+
+    def portal_suspend(self) -> None:
+        """Show PORTAL and ask to suspend the customer's portal access (or say why not)."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).suspend()
+
+    def portal_resume(self) -> None:
+        """Show PORTAL and resume the customer's portal access (or say why not)."""
+        self.action_show_tab("portal")
+        self.query_one(PortalPanel).resume()

@@ -29,12 +29,14 @@ STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("Not set up", PortalState.not_set_up.value),
     ("Awaiting customer", PortalState.awaiting_customer.value),
     ("Active", PortalState.active.value),
+    ("Suspended", PortalState.suspended.value),
 )
 # Short state words for the table's narrow last column.
 STATE_WORDS = {
     PortalState.not_set_up: "Not set up",
     PortalState.awaiting_customer: "Awaiting",
     PortalState.active: "Active",
+    PortalState.suspended: "Suspended",
 }
 # Load the next page when the cursor is this close to the last loaded row.
 PREFETCH_ROWS = 15

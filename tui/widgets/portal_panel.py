@@ -6,6 +6,9 @@ Username with Update and Delete, the state in words, and exactly the one email
 action the state allows. The actions run in thread workers with the version
 the panel shows, so a change made elsewhere meanwhile is refused, never overwritten.
 
+While the portal access is suspended (rule 16) no email action is offered: the panel says
+why and names R Resume.
+
 A second value, ``side`` (a CustomerSide), is what the customer sees: the newest link's
 life, the last sign-in and failures since, and a lock with Unlock. Its words are derived
 from the values and the clock (``tick`` redraws them), so "expires in 70 h" and "Locked
@@ -24,7 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from store import clock, customer_side, panel
 from store.errors import PortalError, StaleEdit
-from store.values import CustomerSide, EmailPreview, PortalView, SignInRecord
+from store.values import CustomerSide, EmailPreview, PortalState, PortalView, SignInRecord
 from tui import bindings
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError
@@ -152,25 +155,31 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         warning.update(conflict or "")
         warning.display = conflict is not None
         self.query_one("#portal-state", Label).update(view.state_text)
-        for state in ("-not_set_up", "-awaiting_customer", "-active"):
+        for state in ("-not_set_up", "-awaiting_customer", "-active", "-suspended"):
             self.set_class(state == f"-{view.state.value}", state)
+        suspended = view.state is PortalState.suspended
         update.disabled = self.busy
         delete.disabled = self.busy or not view.can_delete
         email.label = view.email_action_label
         email.disabled = self.busy or not view.can_send
+        # Suspended: no email action at all, only why and the way back.
+        email.display = not suspended
         blocked = self.query_one("#email-blocked", Static)
-        blocked.update(f"Can't send: {view.email_blocked_reason}" if view.email_blocked_reason else "")
-        blocked.display = view.email_blocked_reason is not None
+        if suspended:
+            blocked.update("No email while suspended: the portal refuses sign-in and every link · R Resume")
+        else:
+            blocked.update(f"Can't send: {view.email_blocked_reason}" if view.email_blocked_reason else "")
+        blocked.display = suspended or view.email_blocked_reason is not None
         note = self.query_one("#email-note", Static)
         note.update(view.email_type_note or "")
-        note.display = view.email_type_note is not None
+        note.display = view.email_type_note is not None and not suspended
         recipients = self.query_one("#email-recipients", Static)
         addresses = view.addresses
         if len(addresses) > 1:
             recipients.update(f"Goes to all {len(addresses)} addresses: {', '.join(addresses)}")
         else:
             recipients.update(f"Goes to: {addresses[0]}" if addresses else "")
-        recipients.display = bool(view.addresses)
+        recipients.display = bool(view.addresses) and not suspended
 
     def show_field_error(self, message: str | None) -> None:
         """Show (or clear, with None) the message under the username field."""
@@ -286,6 +295,37 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
             f"End the customer's {count} open portal session{'s' if count != 1 else ''}? They sign in "
             "again with their password; nothing else changes.", confirm_label="Sign out"), answered)
 
+    def suspend(self) -> None:
+        """Suspend the portal access, after a question that says what it does; otherwise say why not."""
+        view = self.view
+        if view is None or self.busy:
+            return
+        if view.suspend_refusal is not None:
+            self.notify(view.suspend_refusal.message, severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._suspend(view.reference, view.version)
+
+        self.app.push_screen(ConfirmModal(
+            "Suspend portal access?",
+            f"Suspend {view.username!r}? The portal refuses their sign-in and every link, their sessions "
+            "end and no email is sent, until Resume (R); their username (and password, if set) are kept.",
+            confirm_label="Suspend"), answered)
+
+    def resume(self) -> None:
+        """Resume a suspended portal access; otherwise say why not."""
+        view = self.view
+        if view is None or self.busy:
+            return
+        if view.resume_refusal is not None:
+            self.notify(view.resume_refusal.message, severity="warning")
+            return
+        self.busy = True
+        self._resume(view.reference, view.version)
+
     def action_leave_field(self) -> None:
         """Esc in the panel: drop what was typed and hand the keys back to the dashboard."""
         if self.view is not None:
@@ -355,6 +395,25 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         else:
             self.post_message(ActionFinished(
                 "sign-out", toast=f"Signed out everywhere: {ended} portal session{'s' if ended != 1 else ''} ended."))
+
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
+    def _suspend(self, reference: str, version: int) -> None:
+        try:
+            view = call(panel.suspend_portal, reference, expected_version=version, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("suspend", error=error))
+        else:
+            self.post_message(ActionFinished(
+                "suspend", view=view, toast="Portal access suspended: sign-in, links and emails stop until Resume."))
+
+    @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
+    def _resume(self, reference: str, version: int) -> None:
+        try:
+            view = call(panel.resume_portal, reference, expected_version=version, actor=self.agent)
+        except PortalError as error:
+            self.post_message(ActionFinished("resume", error=error))
+        else:
+            self.post_message(ActionFinished("resume", view=view, toast=f"Portal access resumed: {view.state_text}."))
 
     # Reading only: not the portal-action group, so they never wait for (or cancel) an action.
     @work(thread=True, group="portal-read", exit_on_error=False)
