@@ -1,5 +1,6 @@
-"""`portal-console portal unlock|sign-out|history|preview REF`: what the customer sees, for
-on-call staff answering "I can't log in" from a terminal (the PORTAL panel's h, v, l and o)."""
+"""`portal-console portal unlock|sign-out|history|preview|suspend|resume REF`: what the customer
+sees, for on-call staff answering "I can't log in" from a terminal (the PORTAL panel's h, v, l
+and o), and Suspend / Resume of the portal access (its s and R)."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,23 @@ def cmd_portal_sign_out(args: argparse.Namespace) -> int:
     ended = sign_out_everywhere(args.reference, actor=load_config().agent)
     print(f"{shown(args.reference)}: signed out everywhere, {ended} portal "
           f"session{'s' if ended != 1 else ''} ended")
+    return 0
+
+
+def cmd_portal_suspend(args: argparse.Namespace) -> int:
+    from store.panel import suspend_portal
+
+    view = suspend_portal(args.reference, args.reason or "", actor=load_config().agent)
+    print(f"{shown(view.reference)}: {shown(view.state_text)}; the portal refuses sign-in and every link, "
+          "its sessions ended, and no email is sent until `portal resume`")
+    return 0
+
+
+def cmd_portal_resume(args: argparse.Namespace) -> int:
+    from store.panel import resume_portal
+
+    view = resume_portal(args.reference, actor=load_config().agent)
+    print(f"{shown(view.reference)}: portal access resumed, {shown(view.state_text)}")
     return 0
 
 
@@ -62,9 +80,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         ("sign-out", cmd_portal_sign_out, "end every portal session of the customer (sign out everywhere)"),
         ("history", cmd_portal_history, "the customer's last sign-in events, newest first"),
         ("preview", cmd_portal_preview, "the email `portal send` would queue, its link a placeholder"),
+        ("suspend", cmd_portal_suspend, "stop the customer's portal access, keeping username and password"),
+        ("resume", cmd_portal_resume, "give a suspended customer their portal access back as it was"),
     ):
         action = portal.add_parser(name, help=helptext)
         action.add_argument("reference", metavar="REF")
+        if name == "suspend":
+            action.add_argument("--reason", help="why, for the activity log and the PORTAL panel "
+                                                 "(e.g. non-payment)")
         if name == "history":
             action.add_argument("--limit", type=int, default=50)
             action.add_argument("--json", action="store_true")

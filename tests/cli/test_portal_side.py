@@ -113,3 +113,41 @@ def test_errors_and_usage(cli):
     assert cli("portal", "history", "C999999").returncode == 1
     assert cli("portal", "unlock").returncode == 2
     assert cli("portal", "history", bad, "--limit", "x").returncode == 2
+
+
+def test_suspend_then_resume_and_their_refusals(cli, database_url):
+    ref = active_customer(cli, database_url)
+    suspended = cli("portal", "suspend", ref, "--reason", "non-payment")
+    assert suspended.returncode == 0 and "Suspended since" in suspended.stdout and "non-payment" in suspended.stdout
+    portal = json.loads(cli("customer", "show", ref, "--json").stdout)["portal"]
+    assert portal["state"] == "suspended" and portal["state_text"].endswith(": non-payment")
+    found = cli("customer", "find", "", "--state", "suspended")
+    assert found.returncode == 0 and ref in found.stdout
+
+    def refused_sign_in() -> None:
+        from store.signin import authenticate
+
+        with pytest.raises(InvalidLogin):
+            authenticate("ada", PASSWORD, address="203.0.113.20")
+
+    in_store(database_url, refused_sign_in)
+    send = cli("portal", "send", ref)
+    assert send.returncode == 1 and "suspended" in send.stderr and send.stdout == ""
+    again = cli("portal", "suspend", ref)
+    assert again.returncode == 1 and "already suspended" in again.stderr and again.stdout == ""
+    resumed = cli("portal", "resume", ref)
+    assert resumed.returncode == 0 and "portal access resumed, Active since" in resumed.stdout
+    assert json.loads(cli("customer", "show", ref, "--json").stdout)["portal"]["state"] == "active"
+    none = cli("portal", "resume", ref)
+    assert none.returncode == 1 and "Nothing to resume" in none.stderr
+    activity = [e["action"] for e in json.loads(cli("activity", ref, "--json").stdout)]
+    assert activity.count("portal suspended") == 1 and activity.count("portal resumed") == 1
+
+
+def test_suspend_without_a_username_and_usage(cli):
+    ref = cli("customer", "add", "--name", "Grace Hopper", "--email", "grace@x.example").stdout.strip()
+    refused = cli("portal", "suspend", ref)
+    assert refused.returncode == 1 and "Nothing to suspend" in refused.stderr
+    assert cli("portal", "suspend", "C999999").returncode == 1
+    assert cli("portal", "suspend").returncode == 2
+    assert cli("portal", "resume").returncode == 2
