@@ -33,7 +33,8 @@ def revoke_open_links(customer_id: int, reason: str, purpose: LinkPurpose | None
     now = clock.now()
     unused = PortalLink.used_at.is_null() & (PortalLink.expires_at > now)
     if forms_too:
-        unused |= PortalLink.used_at > now - timedelta(minutes=GRANT_MINUTES)
+        # >=: form_still_open keeps a form open at exactly GRANT_MINUTES, so that instant is revoked too.
+        unused |= PortalLink.used_at >= now - timedelta(minutes=GRANT_MINUTES)
     query = PortalLink.update(revoked_at=now, revoked_reason=reason).where(
         (PortalLink.customer == customer_id) & PortalLink.revoked_at.is_null() & unused
     )

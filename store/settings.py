@@ -68,6 +68,8 @@ def setting_text(settings: AccountSettings, key: str) -> str:
     value = settings.sender if key == "sender" else getattr(settings, key)
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, LinkUse):
+        return value.value  # str() of a str enum is 'LinkUse.open' in Python 3.11
     return str(value)
 
 

@@ -59,6 +59,8 @@ def test_settings_round_trip(cli):
     assert cli("settings", "set", "sender", "Acme Billing <billing@acme.example>").returncode == 0
     settings = json.loads(cli("settings", "show", "--json").stdout)
     assert settings["credential_create_email"] == "on" and settings["sender"] == "Acme Billing <billing@acme.example>"
+    assert settings["link_use"] == "open"  # as `settings set link_use` takes it, never the enum's name
+    assert "link_use                 open\n" in cli("settings", "show").stdout
     added = cli("customer", "add", "--name", "New", "--email", "new@x.com")
     assert "Customer Credential Create email queued." in added.stderr
 
