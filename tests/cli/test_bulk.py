@@ -21,7 +21,7 @@ def test_send_all_queues_by_state_counts_the_skipped_and_prints_one_line(cli):
     assert json.loads(dry.stdout) == {
         "matching": 3, "dry_run": True, "cancelled": False, "skip_recent_hours": 24,
         "queued": {"credential_create": 2, "password_reset": 0},
-        "skipped": {"no_valid_address": 0, "recent_link": 1},
+        "skipped": {"no_valid_address": 0, "recent_link": 1, "suspended": 0},
         "summary": json.loads(dry.stdout)["summary"]}
     assert len(json.loads(cli("outbox", "list", "--json").stdout)) == 1  # the dry run wrote nothing
     sent = cli("portal", "send-all", "--state", "not_set_up", "--match", "ada")

@@ -26,7 +26,7 @@ def test_an_empty_database_is_healthy(cli):
     result = cli("status")
     assert result.returncode == 0, result.stderr
     assert ": healthy" in result.stdout.splitlines()[0]
-    assert "Customers: 0 (Not set up 0, Awaiting customer setup 0, Active 0)" in result.stdout
+    assert "Customers: 0 (Not set up 0, Awaiting customer setup 0, Active 0, Suspended 0)" in result.stdout
     as_json = json.loads(cli("status", "--json").stdout)
     assert as_json["healthy"] is True and as_json["exit_status"] == 0 and as_json["problems"] == []
     assert as_json["overview"]["outbox"]["sent_per_minute"] == [0] * 60
