@@ -271,3 +271,9 @@ class TestActions:
                          "Suspend the portal access of Ada Lovelace", "Resume the portal access of Ada Lovelace"):
                 assert name in found
             assert CommandPalette  # the palette runs them like any command (test_help_palette)
+
+
+def test_a_tick_before_the_panel_is_composed_raises_nothing() -> None:
+    """The dashboard's poll timer can fire before the panel's lines exist, or while the screen
+    goes (seen under load: the console then stopped with NoMatches); that tick draws nothing."""
+    PortalPanel(agent=AGENT).tick()

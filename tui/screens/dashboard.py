@@ -128,7 +128,8 @@ class DashboardScreen(ReportsWorkerErrors, Screen[None]):
 
     def _poll(self) -> None:
         # The customer's side's words follow the clock ("expires in", "Locked until") between reads.
-        self.query_one(PortalPanel).tick()
+        for panel in self.query(PortalPanel):  # none while the screen is being composed or removed
+            panel.tick()
         # One poll at a time: a slow database gets one question a tick, never a pile of them.
         if not self._polling and self._marker is not None:
             self._polling = True

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.message import Message
-
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -111,9 +111,12 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
         """Redraw the customer's side from ``side`` and the clock (the dashboard calls this
         every poll, so time-bound words move without a read)."""
         side, now = self.side, clock.now()
-        link = self.query_one("#link-status", Static)
-        sign_in = self.query_one("#sign-in-status", Static)
-        lock = self.query_one("#lock-status", Static)
+        try:
+            link = self.query_one("#link-status", Static)
+            sign_in = self.query_one("#sign-in-status", Static)
+            lock = self.query_one("#lock-status", Static)
+        except NoMatches:
+            return  # a tick before the lines are composed, or while the screen goes: the next one draws
         if side is None:
             for line in (link, sign_in, lock):
                 line.display = False
