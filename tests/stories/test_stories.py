@@ -1,4 +1,4 @@
-"""The source document's stories (/work/shared/seed/self-service-portal.txt), each told through
+"""The source document's stories (docs/design.md, "The source document, in our words"), each told through
 every part as the people in it do it: the agent in the console with real keys, the mail
 through a real SMTP server, the customer in a browser on the real portal server. All of it
 runs in this process on the fixed clock (see conftest.py), so no story depends on the date.
