@@ -73,8 +73,9 @@ def _index_ddl(collate: str) -> list[str]:
 
 # --- SQLite -------------------------------------------------------------------------
 
-def _sqlite_refresh(customer_id: str, state_sql: str) -> str:
-    # SQLite has no LATERAL: the document is computed in a subquery over the joined row.
+def _sqlite_rows(state_sql: str, where: str) -> str:
+    """The index rows of the customers ``where`` picks, as one INSERT ... SELECT. SQLite has
+    no LATERAL: the document is computed in a subquery over the joined row."""
     return f"""
         INSERT INTO customer_search ({_COLUMNS})
         SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
@@ -82,8 +83,11 @@ def _sqlite_refresh(customer_id: str, state_sql: str) -> str:
                    portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
                    portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
             FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
-            WHERE c.id = {customer_id})
-        WHERE true {_UPSERT_TAIL};"""
+            WHERE {where})"""
+
+
+def _sqlite_refresh(customer_id: str, state_sql: str) -> str:
+    return _sqlite_rows(state_sql, f"c.id = {customer_id}") + f"\n        WHERE true {_UPSERT_TAIL};"
 
 
 _FTS_INSERT = """
@@ -195,14 +199,7 @@ def drop_sqlite_triggers(db: SqliteDatabase) -> None:
 
 
 def _sqlite_fill(state_sql: str) -> str:
-    return f"""
-    INSERT INTO customer_search ({_COLUMNS})
-    SELECT id, state, name_key, company_key, reference_key, doc, portal_search_words(doc) FROM (
-        SELECT c.id AS id, {state_sql} AS state, portal_fold(c.name) AS name_key,
-               portal_fold(c.company) AS company_key, portal_fold(c.reference) AS reference_key,
-               portal_search_doc(c.name, c.company, c.reference, l.username, c.primary_email) AS doc
-        FROM customer c LEFT JOIN portal_login l ON l.customer_id = c.id
-        WHERE c.id >= ? AND c.id < ?)"""
+    return _sqlite_rows(state_sql, "c.id >= ? AND c.id < ?")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------

@@ -24,19 +24,9 @@ from store.signin import authenticate, begin_sign_in, finish_sign_in, sign_in_hi
 from store.values import LinkPurpose, PortalState, SessionEnd
 
 from .conftest import AGENT, count
-from .test_customer_side import PASSWORD, deliver
+from .test_customer_side import PASSWORD, ada, deliver  # noqa: F401 (ada: the fixture)
 
 OFFICE = "203.0.113.20"
-
-
-@pytest.fixture
-def ada(customer) -> str:
-    """Ada's login is active: username 'ada', PASSWORD, set with a delivered setup link."""
-    set_username(customer, "ada", expected_version=None, actor=AGENT)
-    send_portal_email(customer, actor=AGENT)
-    url = deliver()
-    complete_link(open_link(url.rsplit("/", 1)[1], LinkPurpose.setup), username=None, password=PASSWORD)
-    return customer
 
 
 def indexed_state(reference: str) -> int:
