@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Sequence
 
 from peewee import JOIN
 
@@ -65,13 +65,19 @@ def matching_ids(*, state: PortalState | None = None, match: str | None = None) 
             if not page.has_more or page.next_after is None:
                 break
             after = page.next_after
-        ids: list[int] = []
-        for start in range(0, len(references), 1000):
-            chunk = references[start:start + 1000]
-            ids.extend(row[0] for row in Customer.select(Customer.id).where(Customer.reference.in_(chunk)).tuples())
-        return sorted(ids)
+        return ids_of(references)
     query = Customer.select(Customer.id).join(PortalLogin, JOIN.LEFT_OUTER, on=(PortalLogin.customer == Customer.id))
     return [row[0] for row in _state_filter(query, state).order_by(Customer.id).tuples()]
+
+
+def ids_of(references: Sequence[str]) -> list[int]:
+    """The ids of the customers with these references, in id order (unknown ones left out)."""
+    ids: list[int] = []
+    unique = list(dict.fromkeys(references))
+    for start in range(0, len(unique), 1000):
+        chunk = unique[start:start + 1000]
+        ids.extend(row[0] for row in Customer.select(Customer.id).where(Customer.reference.in_(chunk)).tuples())
+    return sorted(ids)
 
 
 def _recently_linked(ids: list[int], recent_hours: int) -> set[int]:
@@ -155,12 +161,13 @@ def _queue_batch(ids: list[int], *, recent_hours: int, actor: str, dry_run: bool
 
 def send_all(*, actor: str, state: PortalState | None = None, match: str | None = None,
              recent_hours: int = 24, dry_run: bool = False, progress: Progress | None = None,
-             cancelled: Callable[[], bool] | None = None, ids: list[int] | None = None,
+             cancelled: Callable[[], bool] | None = None, references: Sequence[str] | None = None,
              batch_size: int = BATCH) -> BulkSend:
     """Send every covered customer the one email its state allows (see the module's docstring).
-    ``ids``: exactly these customers (the console's marked rows) instead of state and match.
+    ``references``: exactly these customers (the console's marked rows) instead of state and
+    match; a reference no longer found (the customer was deleted) is not counted.
     ``progress(done, total)`` after each batch; ``cancelled()`` is asked before each batch."""
-    chosen = ids if ids is not None else matching_ids(state=state, match=match)
+    chosen = ids_of(references) if references is not None else matching_ids(state=state, match=match)
     queued = {kind: 0 for kind in EmailKind}
     skipped = {reason: 0 for reason in BulkSkip}
     stopped = False

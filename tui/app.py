@@ -41,7 +41,7 @@ _NAVIGATION = {"open_search", "new_customer", "open_settings", "open_outbox", "o
 # Workers that write for the agent (PORTAL actions, a new customer, a retry, a setting):
 # quitting while one runs would leave the agent not knowing whether it happened.
 WRITING_GROUPS = frozenset({"portal-action", "new-customer", "email-retry", "outbox-retry", "settings-save",
-                            "edit-customer"})
+                            "edit-customer", "bulk-send"})
 
 
 class PortalConsoleApp(ReportsWorkerErrors, TypeAheadApp):

@@ -86,6 +86,24 @@ SEARCH = (
     Binding("S", "next_order", "Sort", show=False,
             tooltip="In the results: sort by name, reference or company, in turn"),
 )
+# Bulk email from the search results (letters: the search box takes them as text).
+SEARCH_BULK = (
+    Binding("space", "toggle_mark", "Mark", show=False,
+            tooltip="In the results: mark or unmark the highlighted customer for a bulk email, then move down"),
+    Binding("m", "email_marked", "Email marked", show=False,
+            tooltip="In the results: send each marked customer the one email its state allows (asks first, "
+                    "with the counts)"),
+    Binding("M", "email_matching", "Email all matching", show=False,
+            tooltip="In the results: the same to every customer the search and filter match (asks first)"),
+    Binding("U", "unmark_all", "Unmark all", show=False, tooltip="In the results: clear every mark"),
+)
+
+BULK_SEND = (
+    Binding("y", "confirm", "Send", tooltip="Yes, queue the emails"),
+    Binding("n,escape", "cancel", "Cancel / stop",
+            tooltip="Before: send nothing. While queueing: stop after the batch in hand (what was queued stays "
+                    "queued and is reported). After: close"),
+)
 
 DASHBOARD = (
     Binding("escape", "back", "Back", id="back", tooltip="Back to customer search (in a field: leave it)"),
@@ -197,6 +215,7 @@ HELP = (
     KeyGroup("Customer search", tuple(b for b in SEARCH if not b.action.startswith("app.")) + (
         Binding("enter", "open", "Open", tooltip="Open the highlighted customer's dashboard"),
         Binding("tab", "focus_next", "Next", tooltip="Search box, state filter, results"))),
+    KeyGroup("Bulk email (search results)", SEARCH_BULK + BULK_SEND),
     KeyGroup("Tables (search results, Outbox, Emails, Activity)", TABLE + (TABLE_PAGING,)),
     KeyGroup("Customer Dashboard", DASHBOARD),
     KeyGroup("PORTAL", PORTAL + (Binding("enter", "update", "Update", tooltip="Update (in the username field)"),)

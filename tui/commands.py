@@ -59,6 +59,13 @@ class PortalCommands(Provider):
                          else f"{binding.description} {name}")
                 yield label, partial(screen.run_action, binding.action), f"key {bindings.key_text(binding)}"
             yield "Back to customer search", partial(screen.run_action, "back"), "key esc"
+        from tui.screens.search import SearchScreen
+
+        if isinstance(screen, SearchScreen):
+            # Bulk email; marking itself is a key on a row (space), not a command.
+            for binding in bindings.SEARCH_BULK[1:]:
+                yield (f"Search: {binding.description}", partial(screen.run_action, binding.action),
+                       f"key {bindings.key_text(binding)}: {bindings.help_text(binding)}")
         from tui.screens.outbox import OutboxScreen
 
         if isinstance(screen, OutboxScreen):

@@ -75,6 +75,18 @@ def test_state_and_match_narrow_it_and_a_dry_run_writes_nothing(store_db):
     assert send_all(actor=AGENT, match="ada", recent_hours=0).matching == 2
 
 
+def test_marked_references_are_sent_exactly_once_each_and_unknown_ones_are_not_counted(store_db):
+    """The console's marked rows: only those customers, a reference marked twice once, and a
+    customer deleted since it was marked left out (not counted as matching)."""
+    first = _customer("Ada Lovelace", "ada@example.com")
+    _customer("Charles Babbage", "charles@example.com")
+    third = _customer("Grace Hopper", "grace@example.com")
+    result = send_all(actor=AGENT, references=[third, first, first, "C999999"])
+    assert (result.matching, result.queued_total) == (2, 2)
+    sent_to = column("customer", "reference", "id IN (SELECT customer_id FROM outbox_email)")
+    assert sorted(sent_to) == sorted([first, third])
+
+
 def test_cancelling_keeps_the_batches_queued_and_says_so(store_db):
     for i in range(5):
         _customer(f"Customer {i}", f"c{i}@example.com")

@@ -143,7 +143,7 @@ class TestCountAndMarks:
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press(*"love")
             await settle(pilot)
-            name = results(app).get_row_at(0)[1]
+            name = results(app).get_row_at(0)[2]
             assert str(name) == "Ada Lovelace"
             assert [(span.start, span.end, str(span.style)) for span in name.spans] == [(4, 8, "bold underline")]
             assert "best match first" in status(app)
@@ -281,12 +281,12 @@ class TestSortingResults:
             await pilot.press("down", "S")
             await settle(pilot)
             table = results(app)
-            shown = [table.get_row_at(row)[0] for row in range(table.row_count)]
+            shown = [table.get_row_at(row)[1] for row in range(table.row_count)]
             assert shown == sorted(shown) and shown[0] == "C000001"
             assert "by reference" in status(app)
             await pilot.press("S")
             await settle(pilot)
-            companies = [str(table.get_row_at(row)[2]) for row in range(table.row_count)]
+            companies = [str(table.get_row_at(row)[3]) for row in range(table.row_count)]
             assert companies == sorted(companies, key=str.casefold) and "by company" in status(app)
             await pilot.press("slash", "S")
             await settle(pilot)

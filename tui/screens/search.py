@@ -1,5 +1,6 @@
 """Customer search, the console's home: results as you type, a portal state filter,
-and a table that loads one page at a time as the cursor nears its end."""
+a table that loads one page at a time as the cursor nears its end, and bulk email:
+space marks rows, m emails the marked customers, M every customer the search matches."""
 from __future__ import annotations
 
 import time
@@ -16,12 +17,13 @@ from textual.worker import get_current_worker
 from store.customers import count_customers, find_customers
 from store.errors import PortalError
 from store.search_text import highlight_spans
-from store.values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
+from store.values import BulkSend, CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
+from tui.widgets.bulk_send import BulkScope, BulkSendModal
 from tui.widgets.row_table import RowTable
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
@@ -42,6 +44,8 @@ STATE_WORDS = {
 PREFETCH_ROWS = 15
 # How the searched words are marked in the results: bold and underlined, so it shows without colour.
 HIGHLIGHT = "bold underline"
+# The first column of a row marked for a bulk email.
+MARK = "✓"
 
 
 def _cut(text: str, width: int) -> str:
@@ -49,10 +53,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def column_widths(total: int) -> tuple[int, int, int, int, int]:
-    """Widths of reference, name, company, primary email and state for a screen ``total`` wide."""
+    """Widths of reference, name, company, primary email and state for a screen ``total`` wide
+    (beside them, the one-cell mark column)."""
     reference, state = 9, 10
     # Two cells of padding per column and a vertical scrollbar.
-    rest = max(30, total - 2 - 5 * 2 - reference - state)
+    rest = max(30, total - 2 - 6 * 2 - 1 - reference - state)
     name = rest * 32 // 100
     company = rest * 28 // 100
     return reference, name, company, rest - name - company, state
@@ -68,7 +73,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             super().__init__()
             self.generation, self.count = generation, count
 
-    BINDINGS = list(bindings.SEARCH)
+    BINDINGS = list(bindings.SEARCH) + list(bindings.SEARCH_BULK)
     TITLE = "Customer search"
 
     def __init__(self) -> None:
@@ -85,6 +90,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._loading = False
         self._widths = column_widths(80)
         self._restore: str | None = None
+        # The references marked for a bulk email, in the order marked; kept across searches,
+        # so customers found by several searches can be emailed together.
+        self.marked: dict[str, None] = {}
         # How the results are sorted; S moves to the next column.
         self.order = CustomerOrder.name
 
@@ -218,7 +226,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
     def _add_row(self, table: DataTable, customer: CustomerSummary) -> None:
         ref_w, name_w, company_w, email_w, _ = self._widths
         table.add_row(
-            self._marked(_cut(customer.reference, ref_w)), self._marked(_cut(customer.name, name_w)),
+            MARK if customer.reference in self.marked else "", self._marked(_cut(customer.reference, ref_w)), self._marked(_cut(customer.name, name_w)),
             self._marked(_cut(customer.company, company_w)),
             self._marked(_cut(customer.primary_email, email_w)) if customer.primary_email else "(empty)",
             STATE_WORDS[customer.state], key=customer.reference,
@@ -247,9 +255,13 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             label.update(f"No customer matches {text!r}." if text else "No customers yet. Press ctrl+n to add one.")
         elif self._has_more:
             found = f"{self._count.text} match" if self._count else f"{shown}+ customers match"
-            label.update(f"{found}; {shown} shown {order}, more below. Enter opens.")
+            label.update(f"{found}; {shown} shown {order}, more below. Enter opens.{self._marks_text()}")
         else:
-            label.update(f"{shown} customer{'s' if shown != 1 else ''} {order}. Enter opens.")
+            label.update(f"{shown} customer{'s' if shown != 1 else ''} {order}. Enter opens.{self._marks_text()}")
+
+    def _marks_text(self) -> str:
+        n = len(self.marked)
+        return f" {n:,} marked: m emails them, U unmarks." if n else ""
 
     # --- columns follow the terminal's width --------------------------------
 
@@ -258,6 +270,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one("#results", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
+        table.add_column("", width=1, key="mark")
         for title, w in zip(("Reference", "Name", "Company", "Primary email", "Portal"), self._widths):
             table.add_column(title, width=w)
         for customer in self._rows:
@@ -335,3 +348,56 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         if search.value:
             search.value = ""
         search.focus()
+
+    # --- bulk email ---------------------------------------------------------
+
+    def _results_focused(self) -> bool:
+        return self.focused is self.query_one("#results", DataTable)
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the highlighted customer, then move down (so space, space marks a run)."""
+        table = self.query_one("#results", DataTable)
+        reference = self._highlighted_reference()
+        if not self._results_focused() or reference is None:
+            return
+        if reference in self.marked:
+            del self.marked[reference]
+        else:
+            self.marked[reference] = None
+        table.update_cell(reference, "mark", MARK if reference in self.marked else "")
+        if table.cursor_row < len(self._rows) - 1:
+            table.move_cursor(row=table.cursor_row + 1, animate=False)
+        self._show_status()
+
+    def action_unmark_all(self) -> None:
+        if not self.marked:
+            return
+        self.marked.clear()
+        table = self.query_one("#results", DataTable)
+        for customer in self._rows:
+            table.update_cell(customer.reference, "mark", "")
+        self._show_status()
+
+    def action_email_marked(self) -> None:
+        if not self.marked:
+            self.notify("No customer is marked: space marks the highlighted one; M emails every customer "
+                        "the search matches.", severity="warning")
+            return
+        self._ask_bulk(BulkScope(references=tuple(self.marked)))
+
+    def action_email_matching(self) -> None:
+        state = self.state_filter
+        label = next((text for text, value in STATE_OPTIONS if state is not None and value == state.value), "")
+        self._ask_bulk(BulkScope(match=self.search_text.strip(), state=state, state_label=label))
+
+    def _ask_bulk(self, scope: BulkScope) -> None:
+        def sent(result: BulkSend | None) -> None:
+            if result is None or result.dry_run:
+                return
+            # Marks are for one send: cleared once it went through, kept when it was stopped
+            # (sending again skips those just queued, as a link sent in the last 24 h).
+            if scope.references is not None and not result.cancelled:
+                self.action_unmark_all()
+            self.notify(result.summary, title="Bulk email", timeout=10)
+
+        self.app.push_screen(BulkSendModal(scope, agent=self.app.agent), sent)
