@@ -93,6 +93,12 @@ class TypeAheadApp(App[None]):
         # so it waits its turn behind them.
         for namespace, bindings in self.screen._binding_chain:
             if namespace is not self.screen and namespace is not self:
+                # The focused widget's own key comes before the screen's, as in Textual's order:
+                # ↓ in the results moves the table's cursor. A text field's inherited scrolling
+                # keys don't count: ↓ in the search box moves on to the results.
+                if (not eager_key and key in bindings.key_to_bindings
+                        and not isinstance(namespace, (Input, TextArea))):
+                    return False
                 continue
             for binding in bindings.key_to_bindings.get(key, ()):
                 if not self._runs_ahead(binding.action, namespace, eager_key):

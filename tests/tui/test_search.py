@@ -46,6 +46,16 @@ class TestSearchSnapshots:
 
 
 class TestSearchPilot:
+    async def test_down_goes_to_the_results_then_moves_down_them(self, console_app) -> None:
+        """The first ↓ leaves the search box for the first row; each next one moves a row down
+        (the screen's ↓ must not take the table's own key), and ↑ comes back up."""
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("down", "down", "down", "down", "up")
+            await settle(pilot)
+            assert app.focused is results(app) and results(app).cursor_row == 2
+
     async def test_results_follow_typing_over_every_field(self, console_app) -> None:
         """A username, an address and a company each find their customer as you type."""
         app = console_app()
