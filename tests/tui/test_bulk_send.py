@@ -252,3 +252,17 @@ class TestPalette:
             app.call_later(every.command)
             await settle(pilot)
             assert isinstance(app.screen, BulkSendModal) and app.screen.phase is Phase.asking
+
+
+class TestTypingFast:
+    async def test_keys_pressed_while_the_results_are_read_again_are_not_undone(self, console_app) -> None:
+        """Closing the dialog reads the results again (states changed); a ↓ and a space typed
+        at once land on the row below, not back on the row the cursor had before."""
+        app = console_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await marking("space", then=("m", "y"))(pilot)
+            search = next(screen for screen in app.screen_stack if isinstance(screen, SearchScreen))
+            below = str(search.query_one("#results", DataTable).get_row_at(2)[1])
+            await pilot.press("enter", "down", "space")
+            await settle(pilot)
+            assert isinstance(app.screen, SearchScreen) and list(app.screen.marked) == [below]

@@ -198,6 +198,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         table = self.query_one("#results", DataTable)
         page = message.page
         if page.after is None:
+            if self._restore is not None and self._rows:
+                # Keys pressed while the query ran moved the cursor: keep it where it is now.
+                self._restore = self._highlighted_reference() or self._restore
             table.clear()
             self._rows = []
             self._terms = page.terms
@@ -255,13 +258,15 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             label.update(f"No customer matches {text!r}." if text else "No customers yet. Press ctrl+n to add one.")
         elif self._has_more:
             found = f"{self._count.text} match" if self._count else f"{shown}+ customers match"
-            label.update(f"{found}; {shown} shown {order}, more below. Enter opens.{self._marks_text()}")
+            label.update(f"{found}; {shown} shown {order}, more below. {self._next_step()}")
         else:
-            label.update(f"{shown} customer{'s' if shown != 1 else ''} {order}. Enter opens.{self._marks_text()}")
+            label.update(f"{shown} customer{'s' if shown != 1 else ''} {order}. {self._next_step()}")
 
-    def _marks_text(self) -> str:
+    def _next_step(self) -> str:
+        """What a key does next: with rows marked, how to email them (in place of Enter's hint,
+        so the line still fits 80 columns)."""
         n = len(self.marked)
-        return f" {n:,} marked: m emails them, U unmarks." if n else ""
+        return f"{n:,} marked: m emails them, U unmarks." if n else "Enter opens."
 
     # --- columns follow the terminal's width --------------------------------
 
