@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from .output import shown
-from .progress import stage_progress
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +23,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def cmd_db_copy(args: argparse.Namespace) -> int:
     from store.copy import copy_database
+
+    from .progress import stage_progress  # rich's progress bars: only for this command
 
     with stage_progress() as progress:
         report = copy_database(args.source, args.target, progress=progress)

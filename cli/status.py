@@ -12,16 +12,21 @@ import argparse
 from datetime import datetime, timedelta
 from typing import Any
 
-from store.overview import waited
-
 from .output import plain, print_json, shown
 
 
+# The store's modules are imported by the commands that run, not when the parser is built:
+# `portal-console` with no command opens the console, whose start-up should not pay for them.
+
 def _ago(now: datetime, then: datetime) -> str:
+    from store.overview import waited
+
     return waited(now - then)
 
 
 def _age(age: timedelta | None) -> str:
+    from store.overview import waited
+
     return "none queued" if age is None else f"oldest queued {waited(age)} ago"
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
 
 from .errors import InvalidPrimaryEmail
 from .text import unsafe_character
@@ -41,6 +40,10 @@ def parse_primary_email(field: str) -> ParsedAddresses:
         return ParsedAddresses((), "The Primary Email Address field can't contain line breaks, tabs, control or "
                                    f"invisible characters (found: {unsafe}); separate addresses with commas, "
                                    "semicolons or spaces.")
+    # Imported here: the library builds its tables as it loads (~20 ms), which the console's
+    # start-up need not pay before the first address is checked.
+    from email_validator import EmailNotValidError, validate_email
+
     addresses: list[str] = []
     seen: set[str] = set()
     for part in _SEPARATORS.split(text):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from .errors import WeakPassword
 
@@ -33,8 +33,13 @@ _END_CUTS = 6
 _NOT_LETTERS = "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ "
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified when no such user exists, so a wrong username costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-only-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when no such user exists, so a wrong username costs the same time as a wrong
+    password. Made on first use, not at import: a hash costs the console's start-up ~0.1 s."""
+    return _hasher.hash("not-a-real-password-only-for-timing")
 
 
 def normalize_password(password: str) -> str:
@@ -64,6 +69,9 @@ def check_password(password: str, *, user_inputs: list[str] | tuple[str, ...] = 
     own = own_word_forms(user_inputs)
     if _is_own_words(password, own):
         raise WeakPassword(OWN_WORDS_MESSAGE)
+    # Imported here: its word lists load with it (~20 ms), which start-up need not pay.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(password[:_ESTIMATE_CHARS], user_inputs=sorted(own | _guessable_words(user_inputs)))
     if result["score"] < MIN_SCORE:
         feedback = result.get("feedback") or {}
@@ -165,7 +173,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     matched = False
     for candidate in candidates:
         try:
-            matched = _hasher.verify(password_hash or _DUMMY_HASH, candidate) and password_hash is not None
+            matched = _hasher.verify(password_hash or _dummy_hash(), candidate) and password_hash is not None
         except (VerificationError, InvalidHashError):
             matched = False
         if matched:

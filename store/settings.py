@@ -5,7 +5,6 @@ from email.utils import parseaddr
 from urllib.parse import urlsplit, urlunsplit
 
 import idna
-from email_validator import EmailNotValidError, validate_email
 from peewee import IntegrityError
 
 from . import activity
@@ -127,6 +126,8 @@ def _portal_url(text: str) -> str:
 
 
 def _sender(text: str) -> dict[str, object]:
+    from email_validator import EmailNotValidError, validate_email  # loads slowly: on first use
+
     name, address = parseaddr(text)
     try:
         address = validate_email(address, check_deliverability=False).normalized

@@ -6,8 +6,6 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from confusable_homoglyphs import categories, confusables
-
 from .errors import InvalidUsername
 from .models import PortalLogin
 
@@ -133,7 +131,7 @@ def scripts_of(name: str) -> list[str]:
     """The scripts a name's letters come from (Common and Inherited left out), in order."""
     seen: dict[str, None] = {}
     for ch in name:
-        script = categories.alias(ch)
+        script = _script(ch)
         if script not in _NO_SCRIPT:
             seen.setdefault(script, None)
     return list(seen)
@@ -174,7 +172,7 @@ def _without_accents(text: str) -> str:
             if base_script in _ACCENTED_SCRIPTS:
                 continue
         else:
-            base_script = categories.alias(ch)
+            base_script = _script(ch)
         kept.append(ch)
     return "".join(kept)
 
@@ -185,6 +183,14 @@ def _is_mark(ch: str) -> bool:
 
 def _script_name(alias: str) -> str:
     return alias.replace("_", " ").title()
+
+
+def _script(ch: str) -> str:
+    # Imported on first use: the library reads its data files as it loads (tens of ms), a
+    # cost the console's start-up should not pay before a username is ever checked.
+    from confusable_homoglyphs import categories
+
+    return categories.alias(ch)
 
 
 @cache
@@ -198,6 +204,8 @@ def _prototypes() -> dict[str, str]:
     characters that only look like each other either could be the prototype; the lower
     code point is taken, which gives the same equal-or-not answer as the standard's choice.
     """
+    from confusable_homoglyphs import confusables
+
     data: dict[str, list[str]] = {}
     for key, entries in confusables.confusables_data.items():
         clean_key = key.translate(_DIRECTION_MARKS)

@@ -89,6 +89,9 @@ def row_cells(email: OutboxEmail) -> tuple[Text, ...]:
 class OutboxScreen(ReportsWorkerErrors, Screen[None]):
     """All queued, sending, sent and failed emails; `r` sends a failed one again, `S` sorts."""
 
+    # The app's action that opens this screen: there, its key is the screen's own.
+    OPENED_BY = "open_outbox"
+
     class Read(Message):
         """The outbox as read for a status filter, or why it could not be read."""
 

@@ -70,6 +70,9 @@ def portal_text(overview: Overview) -> str:
 class OverviewScreen(ReportsWorkerErrors, Screen[None]):
     """On-call at a glance; Enter on a portal state opens the search filtered by it."""
 
+    # The app's action that opens this screen: there, its key is the screen's own.
+    OPENED_BY = "open_overview"
+
     AUTO_FOCUS = "#overview-states"
     CSS_PATH = "overview.tcss"
     TITLE = "Overview"

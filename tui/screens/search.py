@@ -66,6 +66,9 @@ def column_widths(total: int) -> tuple[int, int, int, int, int]:
 class SearchScreen(ReportsWorkerErrors, Screen[None]):
     """Find a customer by name, company, reference, any email address or portal username."""
 
+    # The app's action that opens this screen: there, its key is the screen's own.
+    OPENED_BY = "open_search"
+
     class Counted(Message):
         """How many customers match the search of ``generation`` (asked after its first page)."""
 

@@ -138,6 +138,9 @@ class SettingField(Vertical):
 class SettingsScreen(ReportsWorkerErrors, Screen[None]):
     """The account's settings, saved one at a time; what is saved and what is only typed is shown."""
 
+    # The app's action that opens this screen: there, its key is the screen's own.
+    OPENED_BY = "open_settings"
+
     class Loaded(Message):
         """The first read of the settings."""
 
