@@ -103,6 +103,9 @@ SHOTS = (
     # Newest first: the third row is the failed email, so its error shows in full below the table.
     Shot("outbox", "Outbox: every queued, sending, sent and failed email; the failed one can be sent again",
          press("ctrl+o", "down", "down")),
+    # Three customers of one company marked in the results, then m: the counts before anything is sent.
+    Shot("bulk-email", "Bulk email: marked search results, and the question with who gets which email",
+         press(*"hooli", "down", "space", "space", "space", "m")),
     # The demo has email queued and no mailer running: the overview shows its warning.
     Shot("overview", "Overview (F2): customers by portal state, outbox health, mailers, portal sign-ins",
          press("f2")),
