@@ -14,6 +14,7 @@ whole or absent, and the result counts what was queued.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Callable, Sequence
 
@@ -176,7 +177,8 @@ def send_all(*, actor: str, state: PortalState | None = None, match: str | None 
             stopped = True
             break
         batch = chosen[start:start + batch_size]
-        with write():
+        # A dry run only reads: outside a write transaction, it never holds the write lock.
+        with nullcontext() if dry_run else write():
             _queue_batch(batch, recent_hours=recent_hours, actor=actor, dry_run=dry_run,
                          queued=queued, skipped=skipped)
         if progress is not None:

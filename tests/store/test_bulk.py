@@ -110,3 +110,20 @@ def test_an_email_sent_by_hand_is_claimed_before_a_bulk_backlog(store_db, fixed_
     rest = claim_due("dispatcher", limit=10, lease_seconds=300)
     assert len(rest.emails) == 5  # then the backlog, oldest first
     assert [e.id for e in rest.emails] == sorted(e.id for e in rest.emails)
+
+
+def test_a_dry_run_reads_while_another_writer_holds_the_lock(sqlite_db):
+    """The console's counts (a dry run) never wait for, or hold, SQLite's write lock: another
+    connection mid-write doesn't stop them, and they write nothing."""
+    import sqlite3
+
+    _customer("Ada Lovelace", "ada@example.com")
+    writer = sqlite3.connect(sqlite_db.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        dry = send_all(actor=AGENT, dry_run=True)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert (dry.matching, dry.queued_total) == (1, 1)
+    assert count("outbox_email") == 0
