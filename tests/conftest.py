@@ -23,6 +23,25 @@ DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TEST_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def argon2_at_its_lowest_cost() -> Iterator[None]:
+    """Passwords are hashed with Argon2id at its lowest cost in the test process: the same
+    algorithm and code path (hash, verify, the dummy a wrong username is checked against),
+    a thousandth of the time; a test that tries 60 wrong passwords took 15 s. The store
+    keeps the library's recommended cost, and so do the processes tests start (serve,
+    mailer, the CLI); each hash names its own parameters, so either verifies the other's."""
+    from argon2 import PasswordHasher
+
+    from store import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    passwords._dummy_hash.cache_clear()
+    yield
+    passwords._hasher = production
+    passwords._dummy_hash.cache_clear()
+
+
 def _admin_url() -> str:
     return os.environ.get("PORTAL_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 
