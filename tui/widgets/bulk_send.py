@@ -71,8 +71,14 @@ def breakdown(result: BulkSend) -> str:
     skipped = [(reason, n) for reason, n in result.skipped if n]
     width = max((len(f"{n:,}") for _, n in queued + skipped), default=1)
     plural = "s" if result.matching != 1 else ""
-    lines = [f"{result.matching:,} customer{plural}." if result.dry_run
-             else f"{result.matching:,} customer{plural} looked at."]
+    if result.dry_run:
+        lines = [f"{result.matching:,} customer{plural}."]
+    elif result.cancelled:
+        # Each customer looked at was queued or skipped; the rest were not reached.
+        looked = result.queued_total + result.skipped_total
+        lines = [f"{looked:,} of {result.matching:,} customer{plural} looked at."]
+    else:
+        lines = [f"{result.matching:,} customer{plural} looked at."]
     if queued:
         lines.append("Would be queued:" if result.dry_run else "Queued:")
         lines += [f"  {n:>{width},}  {kind.type_name} email{'s' if n != 1 else ''}" for kind, n in queued]
