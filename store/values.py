@@ -489,13 +489,16 @@ class SignInStatus:
 
 
 def span(delta: timedelta) -> str:
-    """A length of time as people say it on a dashboard: 40 s, 5 min, 70 h, 5 d (rounded down;
-    hours up to 99, so a setup link's 72 hours read as hours)."""
+    """A length of time as people say it on a dashboard: 40 s, 5 min, 1 h 59 min, 70 h, 5 d
+    (rounded down; minutes beside hours under 10 h, so a reset link of 2 hours sent a moment
+    ago doesn't read "expires in 1 h"; hours up to 99, so a setup link's 72 hours read as hours)."""
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
         return f"{seconds // 60} min"
+    if seconds < 10 * 3600 and seconds % 3600 >= 60:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
     if seconds < 100 * 3600:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"

@@ -68,11 +68,11 @@ class TestLinkStatus:
                                                    "expires in 69 h")
         grant = open_link(url.rsplit("/", 1)[1], LinkPurpose.setup)
         fixed_clock.advance(timedelta(minutes=5))
-        assert phase(customer) == (LinkPhase.opened, "Setup link sent 2 h ago to 2 addresses, opened 5 min ago, "
+        assert phase(customer) == (LinkPhase.opened, "Setup link sent 2 h 5 min ago to 2 addresses, opened 5 min ago, "
                                                      "no password set yet")
         complete_link(grant, username=None, password=PASSWORD)
         fixed_clock.advance(timedelta(hours=1))
-        assert phase(customer) == (LinkPhase.used, "Setup link sent 3 h ago to 2 addresses, used 1 h ago: "
+        assert phase(customer) == (LinkPhase.used, "Setup link sent 3 h 5 min ago to 2 addresses, used 1 h ago: "
                                                    "password set")
 
     def test_an_unopened_link_expires(self, customer, fixed_clock) -> None:

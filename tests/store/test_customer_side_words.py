@@ -26,6 +26,11 @@ class TestSpans:
         assert [span(timedelta(seconds=s)) for s in (0, 59, 60, 3599, 3600, 72 * 3600, 100 * 3600)] == [
             "0 s", "59 s", "1 min", "59 min", "1 h", "72 h", "4 d"]
 
+    def test_minutes_beside_hours_under_ten_hours(self) -> None:
+        """A 2-hour reset link sent a second ago has 1 h 59 min left, not '1 h'."""
+        assert [span(timedelta(seconds=s)) for s in (7199, 3660, 3600 + 59, 9 * 3600 + 3599, 10 * 3600 + 60)] == [
+            "1 h 59 min", "1 h 1 min", "1 h", "9 h 59 min", "10 h"]
+
 
 class TestLinkLife:
     def test_queued_until_the_mailer_sends_it(self) -> None:
@@ -35,7 +40,7 @@ class TestLinkLife:
             "Setup link queued 3 min ago for 2 addresses, not sent yet, expires in 71 h")
 
     def test_sent_and_not_opened_counts_down_to_its_expiry(self) -> None:
-        assert SENT.text(at(2 * HOUR)) == "Setup link sent 1 h ago to 2 addresses, not opened yet, expires in 70 h"
+        assert SENT.text(at(2 * HOUR)) == "Setup link sent 1 h 59 min ago to 2 addresses, not opened yet, expires in 70 h"
         assert SENT.text(at(2 * HOUR + timedelta(seconds=20))) == (
             "Setup link sent 2 h ago to 2 addresses, not opened yet, expires in 69 h")  # rounded down
         assert SENT.phase(at(72 * HOUR - timedelta(seconds=1))) is LinkPhase.sent
@@ -57,7 +62,7 @@ class TestLinkLife:
         used = replace(SENT, used_at=at(HOUR), revoked_at=at(HOUR + timedelta(minutes=2)),
                        revoked_reason="password set")
         assert used.phase(at(3 * HOUR)) is LinkPhase.used
-        assert used.text(at(3 * HOUR)) == "Setup link sent 2 h ago to 2 addresses, used 1 h ago: password set"
+        assert used.text(at(3 * HOUR)) == "Setup link sent 2 h 59 min ago to 2 addresses, used 1 h 58 min ago: password set"
 
     def test_replaced_and_revoked_say_why(self) -> None:
         replaced = replace(SENT, revoked_at=at(HOUR), revoked_reason="replaced by a newer setup link")
