@@ -489,9 +489,10 @@ class SignInStatus:
 
 
 def span(delta: timedelta) -> str:
-    """A length of time as people say it on a dashboard: 40 s, 5 min, 1 h 59 min, 70 h, 5 d
-    (rounded down; minutes beside hours under 10 h, so a reset link of 2 hours sent a moment
-    ago doesn't read "expires in 1 h"; hours up to 99, so a setup link's 72 hours read as hours)."""
+    """A length of time as people say it on a dashboard: 40 s, 5 min, 1 h 59 min, 70 h, 5 d.
+    Minutes beside hours under 10 h, so a reset link of 2 hours sent a moment ago doesn't read
+    "expires in 1 h"; from 10 h, hours to the nearest (a 72-hour setup link just sent reads
+    72 h, not 71 h) and up to 99, so it reads as hours; below, rounded down."""
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 60:
         return f"{seconds} s"
@@ -500,7 +501,7 @@ def span(delta: timedelta) -> str:
     if seconds < 10 * 3600 and seconds % 3600 >= 60:
         return f"{seconds // 3600} h {seconds % 3600 // 60} min"
     if seconds < 100 * 3600:
-        return f"{seconds // 3600} h"
+        return f"{(seconds + 1800) // 3600} h"
     return f"{seconds // 86400} d"
 
 

@@ -65,7 +65,7 @@ class TestLinkStatus:
         url = deliver()
         fixed_clock.advance(timedelta(hours=2))
         assert phase(customer) == (LinkPhase.sent, "Setup link sent 2 h ago to 2 addresses, not opened yet, "
-                                                   "expires in 69 h")
+                                                   "expires in 70 h")
         grant = open_link(url.rsplit("/", 1)[1], LinkPurpose.setup)
         fixed_clock.advance(timedelta(minutes=5))
         assert phase(customer) == (LinkPhase.opened, "Setup link sent 2 h 5 min ago to 2 addresses, opened 5 min ago, "

@@ -31,24 +31,29 @@ class TestSpans:
         assert [span(timedelta(seconds=s)) for s in (7199, 3660, 3600 + 59, 9 * 3600 + 3599, 10 * 3600 + 60)] == [
             "1 h 59 min", "1 h 1 min", "1 h", "9 h 59 min", "10 h"]
 
+    def test_from_ten_hours_to_the_nearest_hour(self) -> None:
+        """A 72-hour setup link sent a second ago expires in 72 h, not 71 h."""
+        assert [span(timedelta(seconds=s)) for s in (72 * 3600 - 1, 70 * 3600 + 1799, 70 * 3600 + 1800)] == [
+            "72 h", "70 h", "71 h"]
+
 
 class TestLinkLife:
     def test_queued_until_the_mailer_sends_it(self) -> None:
         queued = replace(SENT, email_status=OutboxStatus.queued, sent_at=None)
         assert queued.phase(at(timedelta(0))) is LinkPhase.queued
         assert queued.text(at(timedelta(minutes=3))) == (
-            "Setup link queued 3 min ago for 2 addresses, not sent yet, expires in 71 h")
+            "Setup link queued 3 min ago for 2 addresses, not sent yet, expires in 72 h")
 
     def test_sent_and_not_opened_counts_down_to_its_expiry(self) -> None:
         assert SENT.text(at(2 * HOUR)) == "Setup link sent 1 h 59 min ago to 2 addresses, not opened yet, expires in 70 h"
         assert SENT.text(at(2 * HOUR + timedelta(seconds=20))) == (
-            "Setup link sent 2 h ago to 2 addresses, not opened yet, expires in 69 h")  # rounded down
+            "Setup link sent 2 h ago to 2 addresses, not opened yet, expires in 70 h")  # to the nearest hour
         assert SENT.phase(at(72 * HOUR - timedelta(seconds=1))) is LinkPhase.sent
 
     def test_never_opened_it_expires(self) -> None:
         assert SENT.phase(at(72 * HOUR)) is LinkPhase.expired
         assert SENT.text(at(75 * HOUR)) == (
-            "Setup link sent 74 h ago to 2 addresses, never opened, expired 3 h ago")
+            "Setup link sent 75 h ago to 2 addresses, never opened, expired 3 h ago")
 
     def test_opened_gives_the_form_for_thirty_minutes(self) -> None:
         opened = replace(SENT, used_at=at(HOUR))
