@@ -60,6 +60,11 @@ class _Sql:
         return _Sql(self.text + other.text, self.params + other.params)
 
 
+def _like_escaped(text: str) -> str:
+    """``text`` as a LIKE pattern that matches only itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _join(parts: list[_Sql], glue: str) -> _Sql:
     return _Sql(glue.join(p.text for p in parts), tuple(x for p in parts for x in p.params))
 
@@ -122,6 +127,8 @@ class _Search:
         self.key = SORT_COLUMNS[order]
         self.trace = trace
         self.sets = _tier_sets(terms)
+        # (word start, bound) -> its rows in PostgreSQL's word table, up to bound + 1.
+        self.counted: dict[tuple[str, int], int] = {}
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
         if self.trace is not None:
@@ -143,7 +150,7 @@ class _Search:
     def _like(self, alias: str, needles: Needles) -> _Sql:
         parts = []
         for column, needle in needles:
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = "%" + _like_escaped(needle) + "%"
             parts.append(_Sql(f"{alias}.{column} LIKE {self.d.p}", (pattern,)))
         return _join(parts, " AND ")
 
@@ -197,14 +204,65 @@ class _Search:
             parts.append(self._like("s", rest))
         return _join(parts, " AND ")
 
-    def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql]:
-        """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set."""
+    # --- PostgreSQL's word table ----------------------------------------------------------
+
+    def _word_range(self, start: str) -> _Sql:
+        """The word table's rows (alias w) of the words ``start`` starts: a range of its index.
+        A start with punctuation can only start a word with punctuation (search_index.py)."""
+        return _Sql(f"w.punctuated = {self.d.p} AND w.word LIKE {self.d.p}",
+                    (not is_part(start), _like_escaped(start) + "%"))
+
+    def word_counts(self, starts: list[str], bound: int) -> dict[str, int]:
+        """Each word start's rows in the word table, up to ``bound`` + 1 (at least as many as
+        the customers holding it; about one a customer), in one statement."""
+        wanted = [t for t in starts if (t, bound) not in self.counted]
+        if wanted:
+            parts = [_Sql("(SELECT count(*) FROM (SELECT 1 FROM customer_search_word w WHERE ")
+                     + self._word_range(t) + _Sql(f" LIMIT {bound + 1}) m)") for t in wanted]
+            for term, found in zip(wanted, self.run(_Sql("SELECT ") + _join(parts, ", "))[0]):
+                self.counted[(term, bound)] = found
+        return {t: self.counted[(t, bound)] for t in starts}
+
+    def _driver(self, need: Needles) -> str | None:
+        """The word start of ``need`` held by the fewest customers, when they were counted
+        exactly (a set read from the word table); None when there is none so small."""
+        starts = {text[len(WORD_MARK):] for column, text in need if column == "words"}
+        exact = [(found, term) for (term, bound), found in self.counted.items() if term in starts and found <= bound]
+        return min(exact)[1] if exact else None
+
+    def _postgres_members(self, tier: int | None) -> tuple[str, _Sql, bool]:
+        """FROM, WHERE and whether the GIN indexes find it (see members)."""
+        need, unless = self.sets[tier]
+        driver = self._driver(need)
+        if driver is not None:
+            # The candidates: the word start's customers from the word table, each looked up by
+            # id (OFFSET 0 keeps the lookup a nested loop: a join the planner could turn into
+            # a read of the sort index in order, testing every row, for a set it misjudged).
+            others = tuple(n for n in need if n != _prefix(driver))
+            tables = (_Sql("(SELECT DISTINCT w.customer_id FROM customer_search_word w WHERE ")
+                      + self._word_range(driver)
+                      + _Sql(") ws CROSS JOIN LATERAL (SELECT * FROM customer_search s "
+                             "WHERE s.customer_id = ws.customer_id OFFSET 0) s"))
+            tests = [self._row_test("s", others)] if others else [_Sql("true")]
+            bitmap = False
+        else:
+            # Word starts too common to list are tested row by row; whole keys and the rest
+            # from the GIN indexes.
+            starts = tuple(n for n in need if n[0] == "words")
+            rest = tuple(n for n in need if n[0] != "words")
+            tables = _Sql("customer_search s")
+            tests = ([self._postgres_need(rest)] if rest else []) + ([self._row_test("s", starts)] if starts else [])
+            bitmap = bool(rest)
+        where = _join(tests, " AND ")
+        if unless:
+            where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
+        return tables.text, _Sql("", tables.params) + where, bitmap
+
+    def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql, bool]:
+        """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set, and
+        whether PostgreSQL runs it with plain scans off (the GIN indexes find the set)."""
         if self.d.postgres:
-            need, unless = self.sets[tier]
-            where = self._postgres_need(need)
-            if unless:
-                where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
-            return "customer_search s", where
+            return self._postgres_members(tier)
         table, query, tests = self._sqlite_source(tier)
         # The FTS5 index finds the set; the CROSS JOIN keeps it the outer loop. Without row
         # tests left, the state and sort keys come from the narrow index on the customer id
@@ -213,20 +271,28 @@ class _Search:
         where = _Sql(f"{table} MATCH {self.d.p}", (query,))
         if tests is not None:
             where = where + _Sql(" AND ") + tests
-        return f"{table} CROSS JOIN customer_search s{narrow} ON s.customer_id = {table}.rowid", where
+        return f"{table} CROSS JOIN customer_search s{narrow} ON s.customer_id = {table}.rowid", where, False
 
     def estimate(self, tier: int | None, bound: int) -> int:
         """How many customers the index's part of ``tier``'s set holds, up to ``bound`` + 1:
         at least as many as the set (row tests only take away)."""
         if self.d.postgres:
-            # The planner's estimate from its sample of the column (search_index.py sets it
-            # large): counting in a GIN index first builds the whole set, a word start held by
-            # a third of all customers too; the estimate costs a plan, not a scan.
             need, _ = self.sets[tier]
-            sql = _Sql("EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_search s WHERE ") + self._postgres_need(need)
+            starts = [text[len(WORD_MARK):] for column, text in need if column == "words"]
+            rest = tuple(n for n in need if n[0] != "words")
+            size = bound + 1
+            if starts:
+                # Word starts are counted in the word table's index, up to the bound.
+                size = min(self.word_counts(starts, bound).values())
+                if size == 0 or not rest:
+                    return size
+            # Whole keys and words inside words: the planner's estimate from its sample of the
+            # column (search_index.py sets it large): counting in a GIN index first builds the
+            # whole set; the estimate costs a plan, not a scan.
+            sql = _Sql("EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_search s WHERE ") + self._postgres_need(rest)
             plan = self.run(sql)[0][0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
-            return min(bound + 1, int(plan[0]["Plan"]["Plan Rows"]))
+            return min(size, int(plan[0]["Plan"]["Plan Rows"]))
         table, query, _ = self._sqlite_source(tier)
         sql = _Sql(f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH {self.d.p} "
                    f"LIMIT {bound + 1}) m", (query,))
@@ -238,11 +304,11 @@ class _Search:
     def bounded_count(self, tier: int | None, bound: int, *, with_state: bool = False) -> int:
         if not with_state and not self.d.postgres and self._sqlite_source(tier)[2] is None:
             return self.estimate(tier, bound)  # the index alone is exact here
-        tables, where = self.members(tier, keys_only=True)
+        tables, where, bitmap = self.members(tier, keys_only=True)
         if with_state:
             where = _join([where, *self._state("s")], " AND ")
         sql = _Sql(f"SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE ") + where + _Sql(f" LIMIT {bound + 1}) m")
-        return self.run(sql, bitmap=True)[0][0]
+        return self.run(sql, bitmap=bitmap)[0][0]
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -255,12 +321,12 @@ class _Search:
 
     def sorted_set(self, tier: int, after: SearchCursor | None, limit: int) -> list[tuple]:
         """Every member of ``tier``'s set sorted; one page of it."""
-        tables, where = self.members(tier)
+        tables, where, bitmap = self.members(tier)
         conditions = _join([where, *self._state("s"), *self._keyset(after, tier)], " AND ")
         inner = (_Sql(f"SELECT s.customer_id AS customer_id, s.state, s.{self.key} AS k, {tier} AS tier "
                       f"FROM {tables} WHERE ") + conditions
                  + _Sql(f" ORDER BY k, customer_id LIMIT {int(limit) + 1}"))
-        return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=True)
+        return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=bitmap)
 
     def walked(self, tier: int, after: SearchCursor | None, limit: int) -> tuple[list[tuple], SearchCursor | None]:
         """Members of a big set in sort order, read from the sort index and tested row by row,

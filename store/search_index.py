@@ -10,11 +10,11 @@ an import) changes customers and logins, and none of them can forget the index.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
-from .search_text import fold, postgres_functions, search_doc, search_keys, search_parts, search_words
+from .search_text import PART_SQL, fold, postgres_functions, search_doc, search_keys, search_parts, search_words
 
 # (customers indexed so far, customers in all) as a rebuild goes.
 Progress = Callable[[int, int], None]
@@ -221,6 +221,9 @@ _POSTGRES_TRIGGER_FUNCTION = """
 CREATE OR REPLACE FUNCTION portal_search_trigger() RETURNS trigger
 LANGUAGE plpgsql AS $trigger$
 BEGIN
+    IF current_setting('portal.search_batch', true) = 'on' THEN
+        RETURN NULL;  -- a batch (search_index.batch) refreshes its customers at its end
+    END IF;
     IF TG_TABLE_NAME = 'customer' THEN
         PERFORM portal_search_refresh(NEW.id);
     ELSE
@@ -235,10 +238,107 @@ BEGIN
 END
 $trigger$"""
 
-def postgres_triggers(suspension: bool = True) -> dict[str, str]:
-    """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at)."""
+# --- PostgreSQL: the word table --------------------------------------------------------
+#
+# Every word start of a customer as B-tree rows (punctuated, word, customer id): a word start
+# is a range of the index (word LIKE 'acm%'), so the customers holding one are counted up to a
+# bound, or listed, by reading that many index entries, however many hold it. (The trigram
+# index can only build the whole set of a frequent trigram first: 'acm' of 290,000 Acme
+# customers, 'ing' of every billing@.) The words are those of customer_search.words, split in
+# two: letter-and-digit runs, and the white-space words with other characters ('ada.l@x.org',
+# "o'brien"): a query's word without punctuation starts a word when it starts a run, one with
+# punctuation only a word with it, so each is found in its own part, about one row a customer.
+# Kept by statement triggers on customer_search (one statement for a whole refresh or fill).
+
+WORD_TABLE = "customer_search_word"
+# The characters of a word kept: a query's word is at most as long (search_text.terms_of), so
+# it starts the kept part exactly when it starts the word; and a B-tree row has a size limit.
+WORD_LENGTH = 100
+
+_WORD_ROWS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION portal_search_word_rows(words text) RETURNS TABLE (punctuated boolean, word text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $rows$
+    SELECT DISTINCT w !~ '{PART_SQL}', left(w, {WORD_LENGTH})
+    FROM string_to_table(btrim(words, ' '), '  ') AS w
+    WHERE w <> ''
+$rows$"""
+
+_WORD_TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION portal_search_word_trigger() RETURNS trigger
+LANGUAGE plpgsql AS $trigger$
+BEGIN
+    IF current_setting('portal.search_batch', true) = 'rebuild' THEN
+        RETURN NULL;  -- rebuild() fills the word table once at its end
+    END IF;
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE customer_search_word;
+    ELSIF TG_OP = 'INSERT' THEN
+        INSERT INTO customer_search_word (punctuated, word, customer_id)
+        SELECT r.punctuated, r.word, n.customer_id
+        FROM new_search n CROSS JOIN LATERAL portal_search_word_rows(n.words) r;
+    ELSIF TG_OP = 'DELETE' THEN
+        DELETE FROM customer_search_word w
+        USING old_search o CROSS JOIN LATERAL portal_search_word_rows(o.words) r
+        WHERE w.punctuated = r.punctuated AND w.word = r.word AND w.customer_id = o.customer_id;
+    ELSE
+        -- A refresh rewrites the row: only the words that came or went change.
+        WITH changed AS (
+            SELECT o.customer_id, o.words AS old_words, n.words AS new_words
+            FROM old_search o JOIN new_search n ON n.customer_id = o.customer_id
+            WHERE o.words <> n.words),
+        was AS (SELECT c.customer_id, r.punctuated, r.word
+                FROM changed c CROSS JOIN LATERAL portal_search_word_rows(c.old_words) r),
+        now AS (SELECT c.customer_id, r.punctuated, r.word
+                FROM changed c CROSS JOIN LATERAL portal_search_word_rows(c.new_words) r),
+        gone AS (DELETE FROM customer_search_word w
+                 USING (SELECT * FROM was EXCEPT SELECT * FROM now) g
+                 WHERE w.punctuated = g.punctuated AND w.word = g.word AND w.customer_id = g.customer_id)
+        INSERT INTO customer_search_word (customer_id, punctuated, word)
+        SELECT * FROM now EXCEPT SELECT * FROM was;
+    END IF;
+    RETURN NULL;
+END
+$trigger$"""
+
+WORD_TRIGGERS = {
+    "customer_search_word_insert": """
+        CREATE TRIGGER customer_search_word_insert AFTER INSERT ON customer_search
+        REFERENCING NEW TABLE AS new_search
+        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
+    "customer_search_word_update": """
+        CREATE TRIGGER customer_search_word_update AFTER UPDATE ON customer_search
+        REFERENCING OLD TABLE AS old_search NEW TABLE AS new_search
+        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
+    "customer_search_word_delete": """
+        CREATE TRIGGER customer_search_word_delete AFTER DELETE ON customer_search
+        REFERENCING OLD TABLE AS old_search
+        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
+    # The tests' TRUNCATE customer ... CASCADE empties customer_search without a DELETE.
+    "customer_search_word_truncate": """
+        CREATE TRIGGER customer_search_word_truncate AFTER TRUNCATE ON customer_search
+        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
+}
+
+
+def has_word_table(db: Database) -> bool:
+    """Whether migration 0008's word table is there (PostgreSQL)."""
+    return WORD_TABLE in db.get_tables()
+
+
+def fill_words(db: PostgresqlDatabase) -> None:
+    """The word table afresh from customer_search, in one statement."""
+    db.execute_sql(f"DELETE FROM {WORD_TABLE}")
+    db.execute_sql(f"INSERT INTO {WORD_TABLE} (punctuated, word, customer_id) "
+                   "SELECT r.punctuated, r.word, s.customer_id "
+                   "FROM customer_search s CROSS JOIN LATERAL portal_search_word_rows(s.words) r")
+    db.execute_sql(f"ANALYZE {WORD_TABLE}")
+
+
+def postgres_triggers(suspension: bool = True, words: bool = True) -> dict[str, str]:
+    """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at;
+    ``words``: the word table of migration 0008 is there)."""
     login_columns = LOGIN_COLUMNS if suspension else LOGIN_COLUMNS_BEFORE_0007
-    return {
+    return {**(WORD_TRIGGERS if words else {}),
         "customer_search_customer": """
             CREATE TRIGGER customer_search_customer
             AFTER INSERT OR UPDATE OF name, company, reference, primary_email ON customer
@@ -251,7 +351,8 @@ def postgres_triggers(suspension: bool = True) -> dict[str, str]:
 
 
 POSTGRES_TRIGGERS = postgres_triggers()
-POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login"}
+POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login",
+                           **{name: "customer_search" for name in WORD_TRIGGERS}}
 TRIGRAM_INDEXES = {
     "customer_search_doc_trgm": "CREATE INDEX IF NOT EXISTS customer_search_doc_trgm "
                                 "ON customer_search USING gin (doc gin_trgm_ops)",
@@ -286,10 +387,16 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
 
 
 def create_postgres_triggers(db: PostgresqlDatabase) -> None:
-    """The triggers, and the function they call, for the state rule the schema allows."""
+    """The triggers, and the functions they call, for the state rule and the tables the
+    schema has."""
     suspension = has_suspension(db)
+    words = has_word_table(db)
     db.execute_sql(_postgres_refresh(STATE_SQL if suspension else STATE_SQL_BEFORE_0007))
-    for name, statement in postgres_triggers(suspension).items():
+    db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
+    if words:
+        db.execute_sql(_WORD_ROWS_FUNCTION)
+        db.execute_sql(_WORD_TRIGGER_FUNCTION)
+    for name, statement in postgres_triggers(suspension, words).items():
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
         db.execute_sql(statement)
 
@@ -333,10 +440,15 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
     postgres = isinstance(db, PostgresqlDatabase)
     state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
     fill = _postgres_fill(state_sql) if postgres else _sqlite_fill(state_sql)
+    words = postgres and has_word_table(db)
     with db.atomic():
         if not postgres:
             # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
             drop_sqlite_triggers(db)
+        if words:
+            # Likewise the word table: its triggers stand aside, it is filled once at the end.
+            _set_batch(db, "rebuild")
+            db.execute_sql(f"DELETE FROM {WORD_TABLE}")
         db.execute_sql("DELETE FROM customer_search")
         low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
         done = 0
@@ -347,12 +459,50 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
                 progress(done, total)
         if postgres:
             db.execute_sql("ANALYZE customer_search")
+            if words:
+                fill_words(db)
+                _set_batch(db, "off")
         else:
             db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
             db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
             db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
                            "SELECT customer_id, portal_search_keys(doc), portal_search_parts(doc) FROM customer_search")
             create_sqlite_triggers(db)
+
+
+def _set_batch(db: PostgresqlDatabase, value: str) -> None:
+    """Which triggers stand aside until the transaction ends: 'on' the customer and login ones
+    (batch), 'rebuild' the word table's, 'off' none."""
+    db.execute_sql("SELECT set_config('portal.search_batch', %s, true)", (value,))
+
+
+def refresh(db: Database, customer_ids: Sequence[int]) -> None:
+    """Make the index rows of these customers afresh from their customer and login rows, in
+    one statement (PostgreSQL; on SQLite the triggers always have)."""
+    if not customer_ids or not isinstance(db, PostgresqlDatabase):
+        return
+    state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
+    db.execute_sql(f"INSERT INTO customer_search ({_POSTGRES_COLUMNS}) {_refresh_select(state_sql)} "
+                   f"WHERE c.id = ANY(%s) {_UPSERT_TAIL}, keys = excluded.keys", (list(customer_ids),))
+
+
+@contextmanager
+def batch(db: Database) -> Iterator[list[int]]:
+    """A savepoint for writing many customers at once (an import): on PostgreSQL the
+    per-customer triggers stand aside inside it (each costs a planned statement, 2-3 ms), and
+    at its end the index rows of every customer the body put in the yielded list are made in
+    one statement, before the savepoint is released. The body must list every customer it
+    writes or whose login it writes. On SQLite the triggers index as they go (cheap there)."""
+    written: list[int] = []
+    with db.atomic():
+        if not isinstance(db, PostgresqlDatabase):
+            yield written
+            return
+        # Local to the transaction, and undone with the savepoint when the body fails.
+        _set_batch(db, "on")
+        yield written
+        _set_batch(db, "off")
+        refresh(db, written)
 
 
 @contextmanager
@@ -408,9 +558,10 @@ def ensure(db: Database) -> str | None:
             with db.atomic():
                 db.execute_sql("DROP TABLE IF EXISTS customer_search")
                 install(db)
+        expected = set(postgres_triggers(words=has_word_table(db)))
         present = {row[0] for row in db.execute_sql(
-            "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(POSTGRES_TRIGGERS),)).fetchall()}
-        if present != set(POSTGRES_TRIGGERS):
+            "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(expected),)).fetchall()}
+        if present != expected:
             with db.atomic():
                 create_postgres_triggers(db)
                 rebuild(db)
