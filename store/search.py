@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .db import database, is_postgres
+from .search_index import START_LENGTH
 from .search_text import KEY_END, WORD_MARK, first_part, is_part, terms_of
 from .values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor, SearchPage
 
@@ -33,6 +34,9 @@ SORT_BOUND = 20000
 # (PostgreSQL fetches each from the heap, about four times SQLite's cost a row).
 WALK_ROWS = 20000
 WALK_ROWS_POSTGRES = 5000
+# A customer looked up by id (from PostgreSQL's word table) costs about as much as this many
+# rows of a bitmap read in the table's order (from its GIN index of word starts).
+PROBE_COST = 4
 # Matches are counted exactly up to this many; beyond, the count says "10,000+".
 COUNT_BOUND = 10000
 SHORT = 2
@@ -45,8 +49,8 @@ SORT_COLUMNS = {CustomerOrder.name: "name_key", CustomerOrder.company: "company_
 # Tiers: a whole key, a word start, anywhere.
 EXACT, PREFIX, ANYWHERE = 0, 1, 2
 
-# (SQL, parameters, whether PostgreSQL ran it with the table scans off) of each query a call ran.
-Trace = list[tuple[str, tuple[Any, ...], bool]]
+# (SQL, parameters) of each query a call ran.
+Trace = list[tuple[str, tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -127,20 +131,23 @@ class _Search:
         self.key = SORT_COLUMNS[order]
         self.trace = trace
         self.sets = _tier_sets(terms)
-        # (word start, bound) -> its rows in PostgreSQL's word table, up to bound + 1.
-        self.counted: dict[tuple[str, int], int] = {}
+        # Word start -> (its rows in PostgreSQL's word table, up to cap + 1; cap).
+        self.counted: dict[str, tuple[int, int]] = {}
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
+        """Run one statement. On PostgreSQL with settings of its own, in the same query string
+        (one round trip; a string of statements is one transaction, so they end with it):
+        no JIT, which compiles a query the planner costs high (a set it overestimates) for
+        100-150 ms before running it in 10; with ``bitmap``, plain scans off: the planner
+        can't know how rare a trigram is, and candidates must come from the GIN index, never
+        from reading the table in some order and hoping for matches."""
+        text = sql.text
+        if self.d.postgres:
+            settings = ["jit = off", *(["enable_seqscan = off", "enable_indexscan = off"] if bitmap else [])]
+            text = "".join(f"SET LOCAL {setting}; " for setting in settings) + text
         if self.trace is not None:
-            self.trace.append((sql.text, sql.params, bitmap and self.d.postgres))
-        if bitmap and self.d.postgres:
-            # The planner can't know how rare a trigram is; candidates come from the GIN
-            # index, never from reading the table in some order and hoping for matches.
-            with database.atomic():
-                database.execute_sql("SET LOCAL enable_seqscan = off")
-                database.execute_sql("SET LOCAL enable_indexscan = off")
-                return list(database.execute_sql(sql.text, sql.params).fetchall())
-        return list(database.execute_sql(sql.text, sql.params).fetchall())
+            self.trace.append((text, sql.params))
+        return list(database.execute_sql(text, sql.params).fetchall())
 
     # --- a set of customers, from the trigram index -------------------------------------
 
@@ -212,46 +219,87 @@ class _Search:
         return _Sql(f"w.punctuated = {self.d.p} AND w.word LIKE {self.d.p}",
                     (not is_part(start), _like_escaped(start) + "%"))
 
-    def word_counts(self, starts: list[str], bound: int) -> dict[str, int]:
-        """Each word start's rows in the word table, up to ``bound`` + 1 (at least as many as
-        the customers holding it; about one a customer), in one statement."""
-        wanted = [t for t in starts if (t, bound) not in self.counted]
-        if wanted:
-            parts = [_Sql("(SELECT count(*) FROM (SELECT 1 FROM customer_search_word w WHERE ")
-                     + self._word_range(t) + _Sql(f" LIMIT {bound + 1}) m)") for t in wanted]
-            for term, found in zip(wanted, self.run(_Sql("SELECT ") + _join(parts, ", "))[0]):
-                self.counted[(term, bound)] = found
-        return {t: self.counted[(t, bound)] for t in starts}
+    def _known(self, term: str, bound: int) -> bool:
+        """Whether the word table's rows of ``term`` are counted, or known to be over ``bound``."""
+        counted = self.counted.get(term)
+        return counted is not None and (counted[0] <= counted[1] or counted[1] >= bound)
 
-    def _driver(self, need: Needles) -> str | None:
-        """The word start of ``need`` held by the fewest customers, when they were counted
-        exactly (a set read from the word table); None when there is none so small."""
-        starts = {text[len(WORD_MARK):] for column, text in need if column == "words"}
-        exact = [(found, term) for (term, bound), found in self.counted.items() if term in starts and found <= bound]
-        return min(exact)[1] if exact else None
+    def word_counts(self, starts: list[str], keys: list[str], bound: int) -> None:
+        """Count in the word table, in one statement, the rows of each word start (about one
+        a customer holding it) and of each GIN key (the first START_LENGTH characters of a
+        longer start), into ``counted``. Each count stops where it can decide nothing more: a
+        start's at the fewest rows so far (at most ``bound``), a key's at PROBE_COST times
+        that. The longest starts, likely the rarest, are counted first."""
+        known = [str(n) for t in starts if self._known(t, bound) for n, cap in [self.counted[t]] if n <= cap]
+        wanted = sorted((t for t in starts if not self._known(t, bound)), key=len, reverse=True)
+        wanted_keys = [k for k in dict.fromkeys(keys) if k not in wanted and not self._known(k, bound)]
+        if not wanted and not wanted_keys:
+            return
+        fewest = [str(bound), *known]
+        caps, parts = [], []
+        for index, term in enumerate(wanted + wanted_keys):
+            cap = f"least({', '.join(fewest)})"
+            if index < len(wanted):
+                fewest.append(f"c{index}.n")
+            else:
+                cap = f"least({PROBE_COST} * {cap}, {bound})"
+            caps.append(f"{cap} AS cap{index}")
+            parts.append(_Sql("(SELECT count(*) AS n FROM (SELECT 1 FROM customer_search_word w WHERE ")
+                         + self._word_range(term) + _Sql(f" LIMIT {cap} + 1) m) c{index}"))
+        columns = ", ".join(f"c{index}.n, {cap}" for index, cap in enumerate(caps))
+        found = self.run(_Sql(f"SELECT {columns} FROM ") + _join(parts, " CROSS JOIN LATERAL "))[0]
+        for index, term in enumerate(wanted + wanted_keys):
+            self.counted[term] = (found[2 * index], found[2 * index + 1])
+
+    @staticmethod
+    def _starts(need: Needles) -> list[str]:
+        return [text[len(WORD_MARK):] for column, text in need if column == "words"]
+
+    def _exact_count(self, term: str) -> int | None:
+        """The word table's rows of ``term``, when a count found them all."""
+        counted = self.counted.get(term)
+        return counted[0] if counted is not None and counted[0] <= counted[1] else None
 
     def _postgres_members(self, tier: int | None) -> tuple[str, _Sql, bool]:
         """FROM, WHERE and whether the GIN indexes find it (see members)."""
         need, unless = self.sets[tier]
-        driver = self._driver(need)
-        if driver is not None:
-            # The candidates: the word start's customers from the word table, each looked up by
-            # id (OFFSET 0 keeps the lookup a nested loop: a join the planner could turn into
-            # a read of the sort index in order, testing every row, for a set it misjudged).
-            others = tuple(n for n in need if n != _prefix(driver))
+        starts = self._starts(need)
+        # The cheapest way in: the GIN index of word starts (its rarest key bounds the work: the
+        # index skips through the others' lists), or the rarest start's rows in the word table,
+        # each a lookup by id costing PROBE_COST rows of a bitmap.
+        keyed = [count for start in starts if (count := self._exact_count(start[:START_LENGTH])) is not None]
+        listed = sorted((count, start) for start in starts if (count := self._exact_count(start)) is not None)
+        if keyed and (not listed or min(keyed) <= PROBE_COST * listed[0][0]):
+            # The set's rows as one bitmap, tested for the rest. OFFSET 0 keeps the state and
+            # the cursor out of the scan: the planner would AND the bitmap with one of the
+            # (state, sort key) index, 170,000 entries to save reading a few thousand rows.
+            keys = list(dict.fromkeys(start[:START_LENGTH] for start in starts))
+            tables = _Sql(f"(SELECT * FROM customer_search s WHERE portal_search_starts(s.words) "
+                          f"@> ARRAY[{', '.join([self.d.p] * len(keys))}]::text[] OFFSET 0) s", tuple(keys))
+            others = tuple(n for n in need if n[0] != "words" or len(n[1]) - len(WORD_MARK) > START_LENGTH)
+            tests = [self._row_test("s", others)] if others else [_Sql("true")]
+            bitmap = True
+        elif listed:
+            # Only the whole start is rare (its first characters are common): its customers
+            # from the word table, each looked up by id (OFFSET 0 keeps that a nested loop: a
+            # join the planner could turn into a read of the sort index in order, testing
+            # every row, for a set it misjudged).
+            start = listed[0][1]
+            others = tuple(n for n in need if n != _prefix(start))
             tables = (_Sql("(SELECT DISTINCT w.customer_id FROM customer_search_word w WHERE ")
-                      + self._word_range(driver)
+                      + self._word_range(start)
                       + _Sql(") ws CROSS JOIN LATERAL (SELECT * FROM customer_search s "
                              "WHERE s.customer_id = ws.customer_id OFFSET 0) s"))
             tests = [self._row_test("s", others)] if others else [_Sql("true")]
             bitmap = False
         else:
-            # Word starts too common to list are tested row by row; whole keys and the rest
-            # from the GIN indexes.
-            starts = tuple(n for n in need if n[0] == "words")
+            # Word starts too common to list are tested row by row; whole keys and words
+            # inside words from the GIN indexes.
             rest = tuple(n for n in need if n[0] != "words")
+            starts_needed = tuple(n for n in need if n[0] == "words")
             tables = _Sql("customer_search s")
-            tests = ([self._postgres_need(rest)] if rest else []) + ([self._row_test("s", starts)] if starts else [])
+            tests = (([self._postgres_need(rest)] if rest else [])
+                     + ([self._row_test("s", starts_needed)] if starts_needed else []))
             bitmap = bool(rest)
         where = _join(tests, " AND ")
         if unless:
@@ -278,12 +326,15 @@ class _Search:
         at least as many as the set (row tests only take away)."""
         if self.d.postgres:
             need, _ = self.sets[tier]
-            starts = [text[len(WORD_MARK):] for column, text in need if column == "words"]
+            starts = self._starts(need)
             rest = tuple(n for n in need if n[0] != "words")
             size = bound + 1
             if starts:
-                # Word starts are counted in the word table's index, up to the bound.
-                size = min(self.word_counts(starts, bound).values())
+                # Word starts are counted in the word table's index, up to the bound (and the
+                # first characters of a long one: its key in the GIN index of word starts).
+                self.word_counts(starts, [start[:START_LENGTH] for start in starts if len(start) > START_LENGTH],
+                                 bound)
+                size = min(self.counted[start][0] for start in starts)
                 if size == 0 or not rest:
                     return size
             # Whole keys and words inside words: the planner's estimate from its sample of the
