@@ -34,9 +34,6 @@ SORT_BOUND = 20000
 # (PostgreSQL fetches each from the heap, about four times SQLite's cost a row).
 WALK_ROWS = 20000
 WALK_ROWS_POSTGRES = 5000
-# A customer looked up by id (from PostgreSQL's word table) costs about as much as this many
-# rows of a bitmap read in the table's order (from its GIN index of word starts).
-PROBE_COST = 4
 # Matches are counted exactly up to this many; beyond, the count says "10,000+".
 COUNT_BOUND = 10000
 SHORT = 2
@@ -131,8 +128,8 @@ class _Search:
         self.key = SORT_COLUMNS[order]
         self.trace = trace
         self.sets = _tier_sets(terms)
-        # Word start -> (its rows in PostgreSQL's word table, up to cap + 1; cap).
-        self.counted: dict[str, tuple[int, int]] = {}
+        # Tier -> the planner's estimates of its set on PostgreSQL (see _postgres_estimate).
+        self.estimated: dict[int | None, tuple[int | None, int | None]] = {}
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
         """Run one statement. On PostgreSQL with settings of its own, in the same query string
@@ -211,104 +208,63 @@ class _Search:
             parts.append(self._like("s", rest))
         return _join(parts, " AND ")
 
-    # --- PostgreSQL's word table ----------------------------------------------------------
-
-    def _word_range(self, start: str) -> _Sql:
-        """The word table's rows (alias w) of the words ``start`` starts: a range of its index.
-        A start with punctuation can only start a word with punctuation (search_index.py)."""
-        return _Sql(f"w.punctuated = {self.d.p} AND w.word LIKE {self.d.p}",
-                    (not is_part(start), _like_escaped(start) + "%"))
-
-    def _known(self, term: str, bound: int) -> bool:
-        """Whether the word table's rows of ``term`` are counted, or known to be over ``bound``."""
-        counted = self.counted.get(term)
-        return counted is not None and (counted[0] <= counted[1] or counted[1] >= bound)
-
-    def word_counts(self, starts: list[str], keys: list[str], bound: int) -> None:
-        """Count in the word table, in one statement, the rows of each word start (about one
-        a customer holding it) and of each GIN key (the first START_LENGTH characters of a
-        longer start), into ``counted``. Each count stops where it can decide nothing more: a
-        start's at the fewest rows so far (at most ``bound``), a key's at PROBE_COST times
-        that. The longest starts, likely the rarest, are counted first."""
-        known = [str(n) for t in starts if self._known(t, bound) for n, cap in [self.counted[t]] if n <= cap]
-        wanted = sorted((t for t in starts if not self._known(t, bound)), key=len, reverse=True)
-        wanted_keys = [k for k in dict.fromkeys(keys) if k not in wanted and not self._known(k, bound)]
-        if not wanted and not wanted_keys:
-            return
-        fewest = [str(bound), *known]
-        caps, parts = [], []
-        for index, term in enumerate(wanted + wanted_keys):
-            cap = f"least({', '.join(fewest)})"
-            if index < len(wanted):
-                fewest.append(f"c{index}.n")
-            else:
-                cap = f"least({PROBE_COST} * {cap}, {bound})"
-            caps.append(f"{cap} AS cap{index}")
-            parts.append(_Sql("(SELECT count(*) AS n FROM (SELECT 1 FROM customer_search_word w WHERE ")
-                         + self._word_range(term) + _Sql(f" LIMIT {cap} + 1) m) c{index}"))
-        columns = ", ".join(f"c{index}.n, {cap}" for index, cap in enumerate(caps))
-        found = self.run(_Sql(f"SELECT {columns} FROM ") + _join(parts, " CROSS JOIN LATERAL "))[0]
-        for index, term in enumerate(wanted + wanted_keys):
-            self.counted[term] = (found[2 * index], found[2 * index + 1])
+    # --- PostgreSQL's GIN index of word starts --------------------------------------------
 
     @staticmethod
-    def _starts(need: Needles) -> list[str]:
-        return [text[len(WORD_MARK):] for column, text in need if column == "words"]
+    def _start_keys(need: Needles) -> list[str]:
+        """The keys of ``need``'s word starts in the GIN index of word starts (a start's first
+        START_LENGTH characters: a longer one is then tested row by row)."""
+        return list(dict.fromkeys(text[len(WORD_MARK):][:START_LENGTH] for column, text in need if column == "words"))
 
-    def _exact_count(self, term: str) -> int | None:
-        """The word table's rows of ``term``, when a count found them all."""
-        counted = self.counted.get(term)
-        return counted[0] if counted is not None and counted[0] <= counted[1] else None
+    def _starts_sql(self, keys: list[str]) -> _Sql:
+        return _Sql(f"portal_search_starts(s.words) @> ARRAY[{', '.join([self.d.p] * len(keys))}]::text[]",
+                    tuple(keys))
 
-    def _postgres_members(self, tier: int | None) -> tuple[str, _Sql, bool]:
-        """FROM, WHERE and whether the GIN indexes find it (see members)."""
-        need, unless = self.sets[tier]
-        starts = self._starts(need)
-        # The cheapest way in: the GIN index of word starts (its rarest key bounds the work: the
-        # index skips through the others' lists), or the rarest start's rows in the word table,
-        # each a lookup by id costing PROBE_COST rows of a bitmap.
-        keyed = [count for start in starts if (count := self._exact_count(start[:START_LENGTH])) is not None]
-        listed = sorted((count, start) for start in starts if (count := self._exact_count(start)) is not None)
-        if keyed and (not listed or min(keyed) <= PROBE_COST * listed[0][0]):
-            # The set's rows as one bitmap, tested for the rest. OFFSET 0 keeps the state and
-            # the cursor out of the scan: the planner would AND the bitmap with one of the
-            # (state, sort key) index, 170,000 entries to save reading a few thousand rows.
-            keys = list(dict.fromkeys(start[:START_LENGTH] for start in starts))
-            tables = _Sql(f"(SELECT * FROM customer_search s WHERE portal_search_starts(s.words) "
-                          f"@> ARRAY[{', '.join([self.d.p] * len(keys))}]::text[] OFFSET 0) s", tuple(keys))
-            others = tuple(n for n in need if n[0] != "words" or len(n[1]) - len(WORD_MARK) > START_LENGTH)
-            tests = [self._row_test("s", others)] if others else [_Sql("true")]
-            bitmap = True
-        elif listed:
-            # Only the whole start is rare (its first characters are common): its customers
-            # from the word table, each looked up by id (OFFSET 0 keeps that a nested loop: a
-            # join the planner could turn into a read of the sort index in order, testing
-            # every row, for a set it misjudged).
-            start = listed[0][1]
-            others = tuple(n for n in need if n != _prefix(start))
-            tables = (_Sql("(SELECT DISTINCT w.customer_id FROM customer_search_word w WHERE ")
-                      + self._word_range(start)
-                      + _Sql(") ws CROSS JOIN LATERAL (SELECT * FROM customer_search s "
-                             "WHERE s.customer_id = ws.customer_id OFFSET 0) s"))
-            tests = [self._row_test("s", others)] if others else [_Sql("true")]
-            bitmap = False
-        else:
-            # Word starts too common to list are tested row by row; whole keys and words
-            # inside words from the GIN indexes.
+    def _postgres_estimate(self, tier: int | None) -> tuple[int | None, int | None]:
+        """The planner's estimates of how many customers hold the rarest word start key of
+        ``tier``'s set, and the rest of it (None: there is none), from one plan. Its
+        statistics of the word starts are good to a few percent; the set is at most the
+        rarest key's customers, and the index reads no more than those."""
+        if tier not in self.estimated:
+            need, _ = self.sets[tier]
+            keys = self._start_keys(need)
             rest = tuple(n for n in need if n[0] != "words")
-            starts_needed = tuple(n for n in need if n[0] == "words")
+            branches = [self._starts_sql([key]) for key in keys] + ([self._postgres_need(rest)] if rest else [])
+            sql = _Sql("EXPLAIN (FORMAT JSON) ") + _join(
+                [_Sql("SELECT 1 FROM customer_search s WHERE ") + branch for branch in branches], " UNION ALL ")
+            plan = self.run(sql)[0][0]
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            rows = [int(child["Plan Rows"]) for child in plan["Plans"]] if len(branches) > 1 else [int(plan["Plan Rows"])]
+            self.estimated[tier] = (min(rows[:len(keys)]) if keys else None, rows[-1] if rest else None)
+        return self.estimated[tier]
+
+    def _postgres_members(self, tier: int | None) -> tuple[str, _Sql]:
+        """FROM and WHERE on PostgreSQL (see members); the set comes from the GIN indexes."""
+        need, unless = self.sets[tier]
+        keys = self._start_keys(need)
+        by_keys, by_rest = self._postgres_estimate(tier)
+        if keys and (by_rest is None or by_keys <= by_rest):
+            # The set's rows as one bitmap of every word start's key, tested for the rest.
+            # OFFSET 0 keeps the state and the cursor out of that scan: the planner would AND
+            # the bitmap with one of the (state, sort key) index, 170,000 entries read to save
+            # reading a few thousand rows.
+            tables = _Sql("(SELECT * FROM customer_search s WHERE ") + self._starts_sql(keys) + _Sql(" OFFSET 0) s")
+            tested = tuple(n for n in need if n[0] != "words" or len(n[1]) - len(WORD_MARK) > START_LENGTH)
+            tests = [self._row_test("s", tested)] if tested else [_Sql("true")]
+        else:
+            # Whole keys and words inside words by their GIN indexes; word starts row by row.
             tables = _Sql("customer_search s")
-            tests = (([self._postgres_need(rest)] if rest else [])
-                     + ([self._row_test("s", starts_needed)] if starts_needed else []))
-            bitmap = bool(rest)
+            starts = tuple(n for n in need if n[0] == "words")
+            tests = [self._postgres_need(tuple(n for n in need if n[0] != "words"))]
+            tests += [self._row_test("s", starts)] if starts else []
         where = _join(tests, " AND ")
         if unless:
             where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
-        return tables.text, _Sql("", tables.params) + where, bitmap
+        # The FROM's parameters come first in the statement.
+        return tables.text, _Sql("", tables.params) + where
 
-    def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql, bool]:
-        """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set, and
-        whether PostgreSQL runs it with plain scans off (the GIN indexes find the set)."""
+    def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql]:
+        """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set."""
         if self.d.postgres:
             return self._postgres_members(tier)
         table, query, tests = self._sqlite_source(tier)
@@ -319,31 +275,13 @@ class _Search:
         where = _Sql(f"{table} MATCH {self.d.p}", (query,))
         if tests is not None:
             where = where + _Sql(" AND ") + tests
-        return f"{table} CROSS JOIN customer_search s{narrow} ON s.customer_id = {table}.rowid", where, False
+        return f"{table} CROSS JOIN customer_search s{narrow} ON s.customer_id = {table}.rowid", where
 
     def estimate(self, tier: int | None, bound: int) -> int:
         """How many customers the index's part of ``tier``'s set holds, up to ``bound`` + 1:
         at least as many as the set (row tests only take away)."""
         if self.d.postgres:
-            need, _ = self.sets[tier]
-            starts = self._starts(need)
-            rest = tuple(n for n in need if n[0] != "words")
-            size = bound + 1
-            if starts:
-                # Word starts are counted in the word table's index, up to the bound (and the
-                # first characters of a long one: its key in the GIN index of word starts).
-                self.word_counts(starts, [start[:START_LENGTH] for start in starts if len(start) > START_LENGTH],
-                                 bound)
-                size = min(self.counted[start][0] for start in starts)
-                if size == 0 or not rest:
-                    return size
-            # Whole keys and words inside words: the planner's estimate from its sample of the
-            # column (search_index.py sets it large): counting in a GIN index first builds the
-            # whole set; the estimate costs a plan, not a scan.
-            sql = _Sql("EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_search s WHERE ") + self._postgres_need(rest)
-            plan = self.run(sql)[0][0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            return min(size, int(plan[0]["Plan"]["Plan Rows"]))
+            return min(bound + 1, *(rows for rows in self._postgres_estimate(tier) if rows is not None))
         table, query, _ = self._sqlite_source(tier)
         sql = _Sql(f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH {self.d.p} "
                    f"LIMIT {bound + 1}) m", (query,))
@@ -355,11 +293,11 @@ class _Search:
     def bounded_count(self, tier: int | None, bound: int, *, with_state: bool = False) -> int:
         if not with_state and not self.d.postgres and self._sqlite_source(tier)[2] is None:
             return self.estimate(tier, bound)  # the index alone is exact here
-        tables, where, bitmap = self.members(tier, keys_only=True)
+        tables, where = self.members(tier, keys_only=True)
         if with_state:
             where = _join([where, *self._state("s")], " AND ")
         sql = _Sql(f"SELECT count(*) FROM (SELECT 1 FROM {tables} WHERE ") + where + _Sql(f" LIMIT {bound + 1}) m")
-        return self.run(sql, bitmap=bitmap)[0][0]
+        return self.run(sql, bitmap=True)[0][0]
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -372,12 +310,12 @@ class _Search:
 
     def sorted_set(self, tier: int, after: SearchCursor | None, limit: int) -> list[tuple]:
         """Every member of ``tier``'s set sorted; one page of it."""
-        tables, where, bitmap = self.members(tier)
+        tables, where = self.members(tier)
         conditions = _join([where, *self._state("s"), *self._keyset(after, tier)], " AND ")
         inner = (_Sql(f"SELECT s.customer_id AS customer_id, s.state, s.{self.key} AS k, {tier} AS tier "
                       f"FROM {tables} WHERE ") + conditions
                  + _Sql(f" ORDER BY k, customer_id LIMIT {int(limit) + 1}"))
-        return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=bitmap)
+        return self.run(_Sql(_DISPLAY.format(inner=inner.text), inner.params), bitmap=True)
 
     def walked(self, tier: int, after: SearchCursor | None, limit: int) -> tuple[list[tuple], SearchCursor | None]:
         """Members of a big set in sort order, read from the sort index and tested row by row,

@@ -2,7 +2,8 @@
 keys, portal state, document and word starts, kept in step by triggers on the customer and
 portal login tables (in the same transaction as the change), and text indexes over it: on
 SQLite an FTS5 trigram table (substrings) and an FTS5 word table (whole keys, word starts);
-on PostgreSQL pg_trgm GIN indexes on the document and the word starts.
+on PostgreSQL a pg_trgm GIN index on the document (substrings), a GIN index of the whole keys
+and one of the word starts.
 
 Triggers rather than the service layer: every writer (the console, the portal, the mailer,
 an import) changes customers and logins, and none of them can forget the index.
@@ -14,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
-from .search_text import PART_SQL, fold, postgres_functions, search_doc, search_keys, search_parts, search_words
+from .search_text import fold, postgres_functions, search_doc, search_keys, search_parts, search_words
 
 # (customers indexed so far, customers in all) as a rebuild goes.
 Progress = Callable[[int, int], None]
@@ -238,97 +239,22 @@ BEGIN
 END
 $trigger$"""
 
-# --- PostgreSQL: the word table --------------------------------------------------------
+# --- PostgreSQL: the word starts' GIN index -----------------------------------------------
 #
-# Every word start of a customer as B-tree rows (punctuated, word, customer id): a word start
-# is a range of the index (word LIKE 'acm%'), so the customers holding one are counted up to a
-# bound, or listed, by reading that many index entries, however many hold it. (The trigram
-# index can only build the whole set of a frequent trigram first: 'acm' of 290,000 Acme
-# customers, 'ing' of every billing@.) The words are those of customer_search.words, split in
-# two: letter-and-digit runs, and the white-space words with other characters ('ada.l@x.org',
-# "o'brien"): a query's word without punctuation starts a word when it starts a run, one with
-# punctuation only a word with it, so each is found in its own part, about one row a customer.
-# Kept by statement triggers on customer_search (one statement for a whole refresh or fill).
-#
-# The word table counts; a set found small enough to sort is read from customer_search by a
-# GIN index of each customer's word starts of 1 to START_LENGTH characters (an exact key a
-# start, so the set's rows come as one bitmap in the table's order: a row fetched by id from
-# the word table costs four times as much). pg_trgm is not needed for either.
+# Every word start of 1 to START_LENGTH characters of a customer's words is a key of a GIN
+# index over customer_search (an expression index: nothing is stored, PostgreSQL keeps it in
+# step with the row). A word start is then one exact key, where the trigram index first
+# built the whole set of each of its trigrams ('acm' of 290,000 Acme customers, 'ing' of
+# every billing@): a set is read as one bitmap, and several words' keys are ANDed by the
+# index, which skips through the common ones' lists by the rarest. The planner's statistics
+# of the expression (most common keys, a large sample) say how many customers hold a key to
+# within a few percent: search.py asks them before choosing how to read a set. pg_trgm is
+# not needed for it.
 
-WORD_TABLE = "customer_search_word"
-# The characters of a word kept: a query's word is at most as long (search_text.terms_of), so
-# it starts the kept part exactly when it starts the word; and a B-tree row has a size limit.
-WORD_LENGTH = 100
-
-_WORD_ROWS_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION portal_search_word_rows(words text) RETURNS TABLE (punctuated boolean, word text)
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $rows$
-    SELECT DISTINCT w !~ '{PART_SQL}', left(w, {WORD_LENGTH})
-    FROM string_to_table(btrim(words, ' '), '  ') AS w
-    WHERE w <> ''
-$rows$"""
-
-_WORD_TRIGGER_FUNCTION = """
-CREATE OR REPLACE FUNCTION portal_search_word_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $trigger$
-BEGIN
-    IF current_setting('portal.search_batch', true) = 'rebuild' THEN
-        RETURN NULL;  -- rebuild() fills the word table once at its end
-    END IF;
-    IF TG_OP = 'TRUNCATE' THEN
-        TRUNCATE customer_search_word;
-    ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO customer_search_word (punctuated, word, customer_id)
-        SELECT r.punctuated, r.word, n.customer_id
-        FROM new_search n CROSS JOIN LATERAL portal_search_word_rows(n.words) r;
-    ELSIF TG_OP = 'DELETE' THEN
-        DELETE FROM customer_search_word w
-        USING old_search o CROSS JOIN LATERAL portal_search_word_rows(o.words) r
-        WHERE w.punctuated = r.punctuated AND w.word = r.word AND w.customer_id = o.customer_id;
-    ELSE
-        -- A refresh rewrites the row: only the words that came or went change.
-        WITH changed AS (
-            SELECT o.customer_id, o.words AS old_words, n.words AS new_words
-            FROM old_search o JOIN new_search n ON n.customer_id = o.customer_id
-            WHERE o.words <> n.words),
-        was AS (SELECT c.customer_id, r.punctuated, r.word
-                FROM changed c CROSS JOIN LATERAL portal_search_word_rows(c.old_words) r),
-        now AS (SELECT c.customer_id, r.punctuated, r.word
-                FROM changed c CROSS JOIN LATERAL portal_search_word_rows(c.new_words) r),
-        gone AS (DELETE FROM customer_search_word w
-                 USING (SELECT * FROM was EXCEPT SELECT * FROM now) g
-                 WHERE w.punctuated = g.punctuated AND w.word = g.word AND w.customer_id = g.customer_id)
-        INSERT INTO customer_search_word (customer_id, punctuated, word)
-        SELECT * FROM now EXCEPT SELECT * FROM was;
-    END IF;
-    RETURN NULL;
-END
-$trigger$"""
-
-WORD_TRIGGERS = {
-    "customer_search_word_insert": """
-        CREATE TRIGGER customer_search_word_insert AFTER INSERT ON customer_search
-        REFERENCING NEW TABLE AS new_search
-        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
-    "customer_search_word_update": """
-        CREATE TRIGGER customer_search_word_update AFTER UPDATE ON customer_search
-        REFERENCING OLD TABLE AS old_search NEW TABLE AS new_search
-        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
-    "customer_search_word_delete": """
-        CREATE TRIGGER customer_search_word_delete AFTER DELETE ON customer_search
-        REFERENCING OLD TABLE AS old_search
-        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
-    # The tests' TRUNCATE customer ... CASCADE empties customer_search without a DELETE.
-    "customer_search_word_truncate": """
-        CREATE TRIGGER customer_search_word_truncate AFTER TRUNCATE ON customer_search
-        FOR EACH STATEMENT EXECUTE FUNCTION portal_search_word_trigger()""",
-}
-
-
-# The longest word start the GIN index holds as a key (a longer one is found by its first
-# START_LENGTH characters and a row test).
+# The longest word start that is a key (a longer one is found by its first START_LENGTH
+# characters and a row test).
 START_LENGTH = 8
-
+START_INDEX = "customer_search_starts"
 _STARTS_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION portal_search_starts(words text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $starts$
@@ -336,34 +262,21 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $starts$
     FROM string_to_table(btrim(words, ' '), '  ') AS w, generate_series(1, least(length(w), {START_LENGTH})) AS n
     WHERE w <> ''
 $starts$"""
-START_INDEX = "customer_search_starts"
 
 
 def create_start_index(db: PostgresqlDatabase) -> None:
+    """The function and the GIN index of word starts, with a sample large enough that the
+    planner knows every key held by more than a few thousand customers."""
     db.execute_sql(_STARTS_FUNCTION)
     db.execute_sql(f"CREATE INDEX IF NOT EXISTS {START_INDEX} ON customer_search "
                    "USING gin (portal_search_starts(words))")
+    db.execute_sql(f"ALTER INDEX {START_INDEX} ALTER COLUMN 1 SET STATISTICS 1000")
 
 
-def has_word_table(db: Database) -> bool:
-    """Whether migration 0008's word table is there (PostgreSQL)."""
-    return WORD_TABLE in db.get_tables()
-
-
-def fill_words(db: PostgresqlDatabase) -> None:
-    """The word table afresh from customer_search, in one statement."""
-    db.execute_sql(f"DELETE FROM {WORD_TABLE}")
-    db.execute_sql(f"INSERT INTO {WORD_TABLE} (punctuated, word, customer_id) "
-                   "SELECT r.punctuated, r.word, s.customer_id "
-                   "FROM customer_search s CROSS JOIN LATERAL portal_search_word_rows(s.words) r")
-    db.execute_sql(f"ANALYZE {WORD_TABLE}")
-
-
-def postgres_triggers(suspension: bool = True, words: bool = True) -> dict[str, str]:
-    """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at;
-    ``words``: the word table of migration 0008 is there)."""
+def postgres_triggers(suspension: bool = True) -> dict[str, str]:
+    """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at)."""
     login_columns = LOGIN_COLUMNS if suspension else LOGIN_COLUMNS_BEFORE_0007
-    return {**(WORD_TRIGGERS if words else {}),
+    return {
         "customer_search_customer": """
             CREATE TRIGGER customer_search_customer
             AFTER INSERT OR UPDATE OF name, company, reference, primary_email ON customer
@@ -376,8 +289,7 @@ def postgres_triggers(suspension: bool = True, words: bool = True) -> dict[str, 
 
 
 POSTGRES_TRIGGERS = postgres_triggers()
-POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login",
-                           **{name: "customer_search" for name in WORD_TRIGGERS}}
+POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_search_login": "portal_login"}
 TRIGRAM_INDEXES = {
     "customer_search_doc_trgm": "CREATE INDEX IF NOT EXISTS customer_search_doc_trgm "
                                 "ON customer_search USING gin (doc gin_trgm_ops)",
@@ -400,28 +312,22 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS customer_search_keys ON customer_search USING gin (keys)")
     # A large sample, so the planner's estimate of how many customers hold a whole key or a
     # word inside a word (search.py asks it) is good down to a few hundred in a million.
-    for column in ("doc", "words", "keys"):
+    for column in ("doc", "keys"):
         db.execute_sql(f"ALTER TABLE customer_search ALTER COLUMN {column} SET STATISTICS 1000")
     db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
     for statement in _index_ddl(""):
         db.execute_sql(statement)
     create_postgres_triggers(db)
-    if has_word_table(db):
-        create_start_index(db)
+    create_start_index(db)
     create_trigram_indexes(db)
 
 
 def create_postgres_triggers(db: PostgresqlDatabase) -> None:
-    """The triggers, and the functions they call, for the state rule and the tables the
-    schema has."""
+    """The triggers, and the functions they call, for the state rule the schema allows."""
     suspension = has_suspension(db)
-    words = has_word_table(db)
     db.execute_sql(_postgres_refresh(STATE_SQL if suspension else STATE_SQL_BEFORE_0007))
     db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
-    if words:
-        db.execute_sql(_WORD_ROWS_FUNCTION)
-        db.execute_sql(_WORD_TRIGGER_FUNCTION)
-    for name, statement in postgres_triggers(suspension, words).items():
+    for name, statement in postgres_triggers(suspension).items():
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
         db.execute_sql(statement)
 
@@ -465,15 +371,10 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
     postgres = isinstance(db, PostgresqlDatabase)
     state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
     fill = _postgres_fill(state_sql) if postgres else _sqlite_fill(state_sql)
-    words = postgres and has_word_table(db)
     with db.atomic():
         if not postgres:
             # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
             drop_sqlite_triggers(db)
-        if words:
-            # Likewise the word table: its triggers stand aside, it is filled once at the end.
-            _set_batch(db, "rebuild")
-            db.execute_sql(f"DELETE FROM {WORD_TABLE}")
         db.execute_sql("DELETE FROM customer_search")
         low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
         done = 0
@@ -484,9 +385,6 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
                 progress(done, total)
         if postgres:
             db.execute_sql("ANALYZE customer_search")
-            if words:
-                fill_words(db)
-                _set_batch(db, "off")
         else:
             db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
             db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
@@ -495,10 +393,9 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
             create_sqlite_triggers(db)
 
 
-def _set_batch(db: PostgresqlDatabase, value: str) -> None:
-    """Which triggers stand aside until the transaction ends: 'on' the customer and login ones
-    (batch), 'rebuild' the word table's, 'off' none."""
-    db.execute_sql("SELECT set_config('portal.search_batch', %s, true)", (value,))
+def _set_batch(db: PostgresqlDatabase, on: bool) -> None:
+    """Whether the customer and login triggers stand aside until the transaction ends."""
+    db.execute_sql("SELECT set_config('portal.search_batch', %s, true)", ("on" if on else "off",))
 
 
 def refresh(db: Database, customer_ids: Sequence[int]) -> None:
@@ -524,9 +421,9 @@ def batch(db: Database) -> Iterator[list[int]]:
             yield written
             return
         # Local to the transaction, and undone with the savepoint when the body fails.
-        _set_batch(db, "on")
+        _set_batch(db, True)
         yield written
-        _set_batch(db, "off")
+        _set_batch(db, False)
         refresh(db, written)
 
 
@@ -549,8 +446,7 @@ def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
     rebuild(db, progress)
     if postgres:
         create_postgres_triggers(db)
-        if has_word_table(db):
-            create_start_index(db)
+        create_start_index(db)
         create_trigram_indexes(db)
     else:
         create_sqlite_triggers(db)
@@ -585,10 +481,9 @@ def ensure(db: Database) -> str | None:
             with db.atomic():
                 db.execute_sql("DROP TABLE IF EXISTS customer_search")
                 install(db)
-        expected = set(postgres_triggers(words=has_word_table(db)))
         present = {row[0] for row in db.execute_sql(
-            "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(expected),)).fetchall()}
-        if present != expected:
+            "SELECT tgname FROM pg_trigger WHERE tgname IN %s", (tuple(POSTGRES_TRIGGERS),)).fetchall()}
+        if present != set(POSTGRES_TRIGGERS):
             with db.atomic():
                 create_postgres_triggers(db)
                 rebuild(db)

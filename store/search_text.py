@@ -64,8 +64,6 @@ _ADDRESS_SPLIT = re.compile(r"[,; \t\n\r\f\v]+")
 # those are letters of other scripts); the same class in PostgreSQL's regular expressions.
 _PART = re.compile(r"[a-z0-9\u0080-\U0010ffff]+")
 _PART_SPLIT_SQL = r"[^a-z0-9\u0080-\U0010FFFF]+"
-# A whole letter-and-digit run, in PostgreSQL's regular expressions.
-PART_SQL = r"^[a-z0-9\u0080-\U0010FFFF]+$"
 
 
 def fold(text: str | None) -> str:
