@@ -135,12 +135,14 @@ class _Search:
         """Run one statement. On PostgreSQL with settings of its own, in the same query string
         (one round trip; a string of statements is one transaction, so they end with it):
         no JIT, which compiles a query the planner costs high (a set it overestimates) for
-        100-150 ms before running it in 10; with ``bitmap``, plain scans off: the planner
-        can't know how rare a trigram is, and candidates must come from the GIN index, never
-        from reading the table in some order and hoping for matches."""
+        100-150 ms before running it in 10; no parallel workers, which cost more to start
+        than they save on a set this bounded; with ``bitmap``, plain scans off: the planner
+        can misjudge a set (it can't know how rare a trigram is), and candidates must come
+        from a GIN index, never from reading the table in some order hoping for matches."""
         text = sql.text
         if self.d.postgres:
-            settings = ["jit = off", *(["enable_seqscan = off", "enable_indexscan = off"] if bitmap else [])]
+            settings = ["jit = off", "max_parallel_workers_per_gather = 0",
+                        *(["enable_seqscan = off", "enable_indexscan = off"] if bitmap else [])]
             text = "".join(f"SET LOCAL {setting}; " for setting in settings) + text
         if self.trace is not None:
             self.trace.append((text, sql.params))
@@ -234,7 +236,8 @@ class _Search:
                 [_Sql("SELECT 1 FROM customer_search s WHERE ") + branch for branch in branches], " UNION ALL ")
             plan = self.run(sql)[0][0]
             plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-            rows = [int(child["Plan Rows"]) for child in plan["Plans"]] if len(branches) > 1 else [int(plan["Plan Rows"])]
+            nodes = plan["Plans"] if plan["Node Type"] == "Append" else [plan]
+            rows = [int(node["Plan Rows"]) for node in nodes]
             self.estimated[tier] = (min(rows[:len(keys)]) if keys else None, rows[-1] if rest else None)
         return self.estimated[tier]
 
@@ -279,7 +282,8 @@ class _Search:
 
     def estimate(self, tier: int | None, bound: int) -> int:
         """How many customers the index's part of ``tier``'s set holds, up to ``bound`` + 1:
-        at least as many as the set (row tests only take away)."""
+        at least as many as the set (row tests only take away). Counted on SQLite; on
+        PostgreSQL the planner's estimate (_postgres_estimate)."""
         if self.d.postgres:
             return min(bound + 1, *(rows for rows in self._postgres_estimate(tier) if rows is not None))
         table, query, _ = self._sqlite_source(tier)
