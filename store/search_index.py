@@ -448,6 +448,8 @@ def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
         create_postgres_triggers(db)
         create_start_index(db)
         create_trigram_indexes(db)
+        # The planner's statistics of the word starts come from the index's expression.
+        db.execute_sql("ANALYZE customer_search")
     else:
         create_sqlite_triggers(db)
 
@@ -472,7 +474,8 @@ def trigram_index_problem(db: Database) -> str | None:
 
 def ensure(db: Database) -> str | None:
     """Put back what a later migration may have dropped (SQLite loses a table's triggers
-    when a migration rebuilds that table), then say whether the trigram index is there."""
+    when a migration rebuilds that table; on PostgreSQL the triggers and the index of word
+    starts), then say whether the trigram index is there."""
     if isinstance(db, PostgresqlDatabase):
         current = db.execute_sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'customer_search' "
                                  "AND column_name = 'keys'").fetchone()
@@ -487,6 +490,10 @@ def ensure(db: Database) -> str | None:
             with db.atomic():
                 create_postgres_triggers(db)
                 rebuild(db)
+        if not db.execute_sql("SELECT 1 FROM pg_indexes WHERE indexname = %s", (START_INDEX,)).fetchone():
+            with db.atomic():
+                create_start_index(db)
+                db.execute_sql("ANALYZE customer_search")
     elif isinstance(db, SqliteDatabase):
         made = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'customer_search_words'").fetchone()
         if made is None or " ".join(made[0].split()) != " ".join(WORDS_TABLE.replace(" IF NOT EXISTS", "").split()):

@@ -128,3 +128,11 @@ class TestMigration:
         assert start_keys(ada) == expected_keys(ada) and start_keys(later) == expected_keys(later)
         assert [c.reference for c in find_customers("preex").customers] == [later]
         assert [c.reference for c in find_customers("lo").customers] == [ada]
+
+    def test_a_lost_index_of_word_starts_comes_back_at_start(self, postgres):
+        ada = add("Ada Lovelace", "Analytical Engines", "ada@engines.example")
+        db.database.execute_sql(f"DROP INDEX {search_index.START_INDEX}")
+        assert db.check_search_index() is None
+        indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'customer_search'"
+        assert search_index.START_INDEX in {r[0] for r in db.database.execute_sql(indexes).fetchall()}
+        assert [c.reference for c in find_customers("lovel").customers] == [ada]
