@@ -205,9 +205,7 @@ def postgres_functions() -> list[str]:
                 part text;
             BEGIN
                 FOREACH part IN ARRAY regexp_split_to_array(portal_fold(coalesce(primary_email, '')),
-                                                            '[,; 	
-
-]+') LOOP
+                                                            '[,; \t\n\r\f\v]+') LOOP
                     IF part <> '' THEN
                         keys := keys || part || chr(10);
                     END IF;
