@@ -83,15 +83,9 @@ def _raw(trace: list) -> None:
     """The statements the service ran, as plain driver calls."""
     conn = db.database.connection()
     cursor = conn.cursor()
-    for sql, params, bitmap in trace:
-        if bitmap:
-            cursor.execute("BEGIN")
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_indexscan = off")
+    for sql, params in trace:
         cursor.execute(sql, params)
         cursor.fetchall()
-        if bitmap:
-            cursor.execute("COMMIT")
 
 
 def cursor_for(query: Query) -> SearchCursor | None:
@@ -103,7 +97,7 @@ def cursor_for(query: Query) -> SearchCursor | None:
     return after
 
 
-def measure(queries: list[Query]) -> dict[str, list[float]]:
+def measure(queries: list[Query], slowest: int = 0) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"service": [], "raw": [], "count": []}
     per_kind: dict[str, list[float]] = {}
     for query in queries:
@@ -131,6 +125,9 @@ def measure(queries: list[Query]) -> dict[str, list[float]]:
         if times["service"][-1] > TARGET_MAX_MS:
             print(f"  slow: {query} {times['service'][-1]:.1f} ms", flush=True)
     times.update({f"kind: {k}": v for k, v in per_kind.items()})
+    for ms, query in sorted(zip(times["service"], queries), key=lambda pair: -pair[0])[:slowest]:
+        state = query.state.value if query.state else "any state"
+        print(f"  {ms:7.1f} ms  {query.text!r} ({state}, page {query.page}, {query.kind})")
     return times
 
 
@@ -140,7 +137,7 @@ def summary(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, ordered[-1]
 
 
-def run_backend(label: str, url: str, customers: int) -> dict[str, list[float]]:
+def run_backend(label: str, url: str, customers: int, slowest: int = 0) -> dict[str, list[float]]:
     db.init(url)
     have = db.database.execute_sql("SELECT count(*) FROM customer").fetchone()[0]
     db.close()
@@ -152,7 +149,7 @@ def run_backend(label: str, url: str, customers: int) -> dict[str, list[float]]:
     try:
         queries = make_queries()
         print(f"{label}: {len(queries)} queries, {ROUNDS} rounds each", flush=True)
-        return measure(queries)
+        return measure(queries, slowest)
     finally:
         db.close()
 
@@ -163,12 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sqlite-url")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N", help="list the N slowest queries")
     args = parser.parse_args(argv)
     urls = {"sqlite": args.sqlite_url or seed_customers.default_url(args.customers),
             "postgres": args.postgres_url}
     if "postgres" in args.backends:
         ensure_postgres_database(args.postgres_url)
-    results = {name: run_backend(name, urls[name], args.customers) for name in args.backends.split(",")}
+    results = {name: run_backend(name, urls[name], args.customers, args.slowest) for name in args.backends.split(",")}
     print(f"\n{args.customers:,} customers, {PAGE} rows a page; milliseconds (median of {ROUNDS} per query)")
     print(f"{'backend':<9} {'what':<28} {'queries':>7} {'p50':>7} {'p95':>7} {'max':>7}")
     for name, times in results.items():

@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 
 from peewee import Case, IntegrityError, fn
 
-from . import activity, clock
+from . import activity, clock, search_index
 from .addresses import parse_primary_email
 from .bulk import BATCH, _insert, _queue_batch
 from .customers import check_new_customer
@@ -166,8 +166,9 @@ def _check(rows: Sequence[CsvRow], *, strict_email: bool,
     return good, refused
 
 
-def _write_batch(batch: list[_Checked], *, actor: str, credential_create: bool) -> None:
-    """Insert one batch of customers with their events and Credential Create emails."""
+def _write_batch(batch: list[_Checked], *, actor: str, credential_create: bool) -> list[int]:
+    """Insert one batch of customers with their events and Credential Create emails; returns
+    the customers' ids."""
     now = clock.now()
     stored = [row.reference or f"pending-{uuid.uuid4().hex}" for row in batch]
     _insert(Customer, [{"reference": ref, "name": row.name, "company": row.company,
@@ -202,6 +203,7 @@ def _write_batch(batch: list[_Checked], *, actor: str, credential_create: bool) 
         _queue_batch(to_queue, recent_hours=0, actor=activity.ACTOR_SYSTEM, dry_run=False,
                      queued={kind: 0 for kind in EmailKind}, skipped={reason: 0 for reason in BulkSkip},
                      why="new customer, imported; Customer Credential Create is on")
+    return list(ids.values())
 
 
 def import_customers(rows: Sequence[CsvRow], *, actor: str, dry_run: bool = False, skip_refused: bool = False,
@@ -221,8 +223,10 @@ def import_customers(rows: Sequence[CsvRow], *, actor: str, dry_run: bool = Fals
     try:
         with write():
             for start in range(0, len(good), batch_size):
-                with database.atomic():
-                    _write_batch(good[start:start + batch_size], actor=actor, credential_create=credential_create)
+                # Each batch's search index rows are made together at its end (search_index.batch).
+                with search_index.batch(database.obj) as written:
+                    written.extend(_write_batch(good[start:start + batch_size], actor=actor,
+                                                credential_create=credential_create))
                 if progress is not None:
                     progress("importing", min(start + batch_size, len(good)), len(good))
     except IntegrityError:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .db import database, is_postgres
+from .search_index import START_LENGTH
 from .search_text import KEY_END, WORD_MARK, first_part, is_part, terms_of
 from .values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor, SearchPage
 
@@ -45,8 +46,8 @@ SORT_COLUMNS = {CustomerOrder.name: "name_key", CustomerOrder.company: "company_
 # Tiers: a whole key, a word start, anywhere.
 EXACT, PREFIX, ANYWHERE = 0, 1, 2
 
-# (SQL, parameters, whether PostgreSQL ran it with the table scans off) of each query a call ran.
-Trace = list[tuple[str, tuple[Any, ...], bool]]
+# (SQL, parameters) of each query a call ran.
+Trace = list[tuple[str, tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,11 @@ class _Sql:
 
     def __add__(self, other: "_Sql") -> "_Sql":
         return _Sql(self.text + other.text, self.params + other.params)
+
+
+def _like_escaped(text: str) -> str:
+    """``text`` as a LIKE pattern that matches only itself."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _join(parts: list[_Sql], glue: str) -> _Sql:
@@ -122,18 +128,25 @@ class _Search:
         self.key = SORT_COLUMNS[order]
         self.trace = trace
         self.sets = _tier_sets(terms)
+        # Tier -> the planner's estimates of its set on PostgreSQL (see _postgres_estimate).
+        self.estimated: dict[int | None, tuple[int | None, int | None]] = {}
 
     def run(self, sql: _Sql, *, bitmap: bool = False) -> list[tuple]:
+        """Run one statement. On PostgreSQL with settings of its own, in the same query string
+        (one round trip; a string of statements is one transaction, so they end with it):
+        no JIT, which compiles a query the planner costs high (a set it overestimates) for
+        100-150 ms before running it in 10; no parallel workers, which cost more to start
+        than they save on a set this bounded; with ``bitmap``, plain scans off: the planner
+        can misjudge a set (it can't know how rare a trigram is), and candidates must come
+        from a GIN index, never from reading the table in some order hoping for matches."""
+        text = sql.text
+        if self.d.postgres:
+            settings = ["jit = off", "max_parallel_workers_per_gather = 0",
+                        *(["enable_seqscan = off", "enable_indexscan = off"] if bitmap else [])]
+            text = "".join(f"SET LOCAL {setting}; " for setting in settings) + text
         if self.trace is not None:
-            self.trace.append((sql.text, sql.params, bitmap and self.d.postgres))
-        if bitmap and self.d.postgres:
-            # The planner can't know how rare a trigram is; candidates come from the GIN
-            # index, never from reading the table in some order and hoping for matches.
-            with database.atomic():
-                database.execute_sql("SET LOCAL enable_seqscan = off")
-                database.execute_sql("SET LOCAL enable_indexscan = off")
-                return list(database.execute_sql(sql.text, sql.params).fetchall())
-        return list(database.execute_sql(sql.text, sql.params).fetchall())
+            self.trace.append((text, sql.params))
+        return list(database.execute_sql(text, sql.params).fetchall())
 
     # --- a set of customers, from the trigram index -------------------------------------
 
@@ -143,7 +156,7 @@ class _Search:
     def _like(self, alias: str, needles: Needles) -> _Sql:
         parts = []
         for column, needle in needles:
-            pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = "%" + _like_escaped(needle) + "%"
             parts.append(_Sql(f"{alias}.{column} LIKE {self.d.p}", (pattern,)))
         return _join(parts, " AND ")
 
@@ -197,14 +210,66 @@ class _Search:
             parts.append(self._like("s", rest))
         return _join(parts, " AND ")
 
+    # --- PostgreSQL's GIN index of word starts --------------------------------------------
+
+    @staticmethod
+    def _start_keys(need: Needles) -> list[str]:
+        """The keys of ``need``'s word starts in the GIN index of word starts (a start's first
+        START_LENGTH characters: a longer one is then tested row by row)."""
+        return list(dict.fromkeys(text[len(WORD_MARK):][:START_LENGTH] for column, text in need if column == "words"))
+
+    def _starts_sql(self, keys: list[str]) -> _Sql:
+        return _Sql(f"portal_search_starts(s.words) @> ARRAY[{', '.join([self.d.p] * len(keys))}]::text[]",
+                    tuple(keys))
+
+    def _postgres_estimate(self, tier: int | None) -> tuple[int | None, int | None]:
+        """The planner's estimates of how many customers hold the rarest word start key of
+        ``tier``'s set, and the rest of it (None: there is none), from one plan. Its
+        statistics of the word starts are good to a few percent; the set is at most the
+        rarest key's customers, and the index reads no more than those."""
+        if tier not in self.estimated:
+            need, _ = self.sets[tier]
+            keys = self._start_keys(need)
+            rest = tuple(n for n in need if n[0] != "words")
+            branches = [self._starts_sql([key]) for key in keys] + ([self._postgres_need(rest)] if rest else [])
+            sql = _Sql("EXPLAIN (FORMAT JSON) ") + _join(
+                [_Sql("SELECT 1 FROM customer_search s WHERE ") + branch for branch in branches], " UNION ALL ")
+            plan = self.run(sql)[0][0]
+            plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+            nodes = plan["Plans"] if plan["Node Type"] == "Append" else [plan]
+            rows = [int(node["Plan Rows"]) for node in nodes]
+            self.estimated[tier] = (min(rows[:len(keys)]) if keys else None, rows[-1] if rest else None)
+        return self.estimated[tier]
+
+    def _postgres_members(self, tier: int | None) -> tuple[str, _Sql]:
+        """FROM and WHERE on PostgreSQL (see members); the set comes from the GIN indexes."""
+        need, unless = self.sets[tier]
+        keys = self._start_keys(need)
+        by_keys, by_rest = self._postgres_estimate(tier)
+        if keys and (by_rest is None or by_keys <= by_rest):
+            # The set's rows as one bitmap of every word start's key, tested for the rest.
+            # OFFSET 0 keeps the state and the cursor out of that scan: the planner would AND
+            # the bitmap with one of the (state, sort key) index, 170,000 entries read to save
+            # reading a few thousand rows.
+            tables = _Sql("(SELECT * FROM customer_search s WHERE ") + self._starts_sql(keys) + _Sql(" OFFSET 0) s")
+            tested = tuple(n for n in need if n[0] != "words" or len(n[1]) - len(WORD_MARK) > START_LENGTH)
+            tests = [self._row_test("s", tested)] if tested else [_Sql("true")]
+        else:
+            # Whole keys and words inside words by their GIN indexes; word starts row by row.
+            tables = _Sql("customer_search s")
+            starts = tuple(n for n in need if n[0] == "words")
+            tests = [self._postgres_need(tuple(n for n in need if n[0] != "words"))]
+            tests += [self._row_test("s", starts)] if starts else []
+        where = _join(tests, " AND ")
+        if unless:
+            where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
+        # The FROM's parameters come first in the statement.
+        return tables.text, _Sql("", tables.params) + where
+
     def members(self, tier: int | None, *, keys_only: bool = False) -> tuple[str, _Sql]:
         """FROM and WHERE (alias s, one row per customer of the set) for ``tier``'s set."""
         if self.d.postgres:
-            need, unless = self.sets[tier]
-            where = self._postgres_need(need)
-            if unless:
-                where = where + _Sql(" AND NOT (") + self._row_test("s", unless) + _Sql(")")
-            return "customer_search s", where
+            return self._postgres_members(tier)
         table, query, tests = self._sqlite_source(tier)
         # The FTS5 index finds the set; the CROSS JOIN keeps it the outer loop. Without row
         # tests left, the state and sort keys come from the narrow index on the customer id
@@ -217,16 +282,10 @@ class _Search:
 
     def estimate(self, tier: int | None, bound: int) -> int:
         """How many customers the index's part of ``tier``'s set holds, up to ``bound`` + 1:
-        at least as many as the set (row tests only take away)."""
+        at least as many as the set (row tests only take away). Counted on SQLite; on
+        PostgreSQL the planner's estimate (_postgres_estimate)."""
         if self.d.postgres:
-            # The planner's estimate from its sample of the column (search_index.py sets it
-            # large): counting in a GIN index first builds the whole set, a word start held by
-            # a third of all customers too; the estimate costs a plan, not a scan.
-            need, _ = self.sets[tier]
-            sql = _Sql("EXPLAIN (FORMAT JSON) SELECT 1 FROM customer_search s WHERE ") + self._postgres_need(need)
-            plan = self.run(sql)[0][0]
-            plan = json.loads(plan) if isinstance(plan, str) else plan
-            return min(bound + 1, int(plan[0]["Plan"]["Plan Rows"]))
+            return min(bound + 1, *(rows for rows in self._postgres_estimate(tier) if rows is not None))
         table, query, _ = self._sqlite_source(tier)
         sql = _Sql(f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH {self.d.p} "
                    f"LIMIT {bound + 1}) m", (query,))

