@@ -14,6 +14,7 @@ from .records import (
     RESUMED_ACTION, SUSPENDED_ACTION, bump_version, customer_row, login_of, portal_view_of,
 )
 from .sessions import end_customer_sessions, record_event
+from .text import refuse_unsafe_characters
 from .usernames import clean_username, username_key
 from .values import PortalState, PortalView, QueuedEmail, SessionEnd
 
@@ -98,6 +99,7 @@ def suspend_portal(reference: str, reason: str = "", *, expected_version: int | 
     password stay; every open link is revoked and every portal session ends, in the same
     transaction. Refused, with the reason, for a customer without a username or one already
     suspended."""
+    refuse_unsafe_characters(reason, "reason", field="reason")
     why = " ".join((reason or "").split())[:MAX_SUSPEND_REASON]
     with write():
         customer = customer_row(reference, lock=True)

@@ -9,7 +9,7 @@ import pytest
 
 from store import db
 from store.credentials import check_grant, complete_link, open_link
-from store.errors import ActionNotAllowed, InvalidLogin, LinkUnusable
+from store.errors import ActionNotAllowed, InvalidInput, InvalidLogin, LinkUnusable
 from store.overview import state_counts
 from store.panel import (
     delete_username, resume_portal, send_portal_email, set_username, suspend_portal,
@@ -46,6 +46,14 @@ class TestSuspend:
         assert count("portal_login", "password_hash IS NOT NULL AND suspended_at IS NOT NULL") == 1
         assert count("activity_event", "action = 'portal suspended' AND detail = 'non-payment' AND actor = ? "
                      "AND old_value = 'Active' AND new_value = 'Suspended'", (AGENT,)) == 1
+
+    def test_a_reason_with_a_control_or_bidi_character_is_refused_and_nothing_changes(self, ada) -> None:
+        for reason in ("late\npayment", "late\u202epayment"):
+            with pytest.raises(InvalidInput, match="can't contain") as refused:
+                suspend_portal(ada, reason, actor=AGENT)
+            assert refused.value.field == "reason"
+        assert portal_view(ada).state is PortalState.active
+        assert count("activity_event", "action = 'portal suspended'") == 0
 
     def test_suspend_blocks_sign_in_with_the_wrong_password_answer(self, ada) -> None:
         suspend_portal(ada, actor=AGENT)

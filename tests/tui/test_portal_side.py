@@ -84,6 +84,11 @@ class TestSnapshots:
         """v: From, To, the subject and the text body, the link a placeholder."""
         assert snap_compare(console_app(**STILL), terminal_size=size, run_before=opened("C000002", "v"))
 
+    def test_suspend_asks_first_with_a_field_for_the_reason(self, snap_compare, console_app, size) -> None:
+        """s: what Suspend stops, and the reason being typed (the activity log keeps it)."""
+        assert snap_compare(console_app(**STILL), terminal_size=size,
+                            run_before=opened("C000001", "s", *"invoice overdue"))
+
     def test_a_suspended_customer_offers_no_email_and_names_resume(self, snap_compare, console_app, size) -> None:
         """Suspended since the day, with the reason; no email button, why not, and R Resume."""
         suspend_portal("C000001", "non-payment", actor=AGENT)
@@ -212,10 +217,16 @@ class TestActions:
             await pilot.press("s")
             await settle(pilot)
             assert isinstance(app.screen, ConfirmModal) and "'ada.lovelace'" in app.screen.message
-            await pilot.press("y")
+            # The reason is typed first; Enter moves to Suspend, Enter again suspends.
+            await pilot.press(*"invoice overdue", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("enter")
             await settle(pilot)
             panel = app.screen.query_one(PortalPanel)
             await wait_for(lambda: str(panel.query_one("#portal-state").content).startswith("Suspended since"))
+            assert str(panel.query_one("#portal-state").content).endswith(": invoice overdue")
+            assert count("activity_event", "action = 'portal suspended' AND detail = 'invoice overdue'") == 1
             assert not panel.query_one("#email-button").display
             assert "R Resume" in str(panel.query_one("#email-blocked").content)
             assert count("portal_session", "ended_at IS NULL") == 0
@@ -235,6 +246,34 @@ class TestActions:
             assert panel.query_one("#email-button").display
             assert count("activity_event", "action = 'portal resumed' AND actor = ?", (AGENT,)) == 1
             assert authenticate("ada.lovelace", DEMO_PASSWORD, address=GUESSER).username == "ada.lovelace"
+
+    async def test_a_stray_enter_after_s_suspends_nothing(self, console_app) -> None:
+        """One Enter only leaves the reason field; esc then closes the question, nothing done."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            await pilot.press("s", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmModal)
+            assert count("activity_event", "action = 'portal suspended'") == 0
+
+    async def test_a_reason_with_a_control_character_is_refused_in_the_question(self, console_app) -> None:
+        """Said under the field, the question stays open, nothing is suspended."""
+        app = console_app(**STILL)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await open_customer(pilot, "C000001")
+            await pilot.press("s")
+            await settle(pilot)
+            app.screen.query_one("#confirm-reason").value = "late\u202epayment"
+            await pilot.press("enter", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmModal)
+            problem = str(app.screen.query_one("#confirm-reason-problem").content)
+            assert "can't contain" in problem and "U+202E" in problem
+            assert count("activity_event", "action = 'portal suspended'") == 0
 
     async def test_suspend_and_resume_where_they_do_not_apply_say_why(self, console_app) -> None:
         app = console_app(**STILL)

@@ -26,6 +26,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from store import clock, customer_side, panel
+from store.panel import MAX_SUSPEND_REASON
 from store.errors import PortalError, StaleEdit
 from store.values import CustomerSide, EmailPreview, PortalState, PortalView, SignInRecord
 from tui import bindings
@@ -307,16 +308,19 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
             self.notify(view.suspend_refusal.message, severity="warning")
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.busy = True
-                self._suspend(view.reference, view.version)
-
-        self.app.push_screen(ConfirmModal(
+        question = ConfirmModal(
             "Suspend portal access?",
             f"Suspend {view.username!r}? The portal refuses their sign-in and every link, their sessions "
             "end and no email is sent, until Resume (R); their username (and password, if set) are kept.",
-            confirm_label="Suspend"), answered)
+            confirm_label="Suspend", reason_label="Reason (for the activity log and this panel):",
+            reason_length=MAX_SUSPEND_REASON)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self._suspend(view.reference, view.version, question.reason)
+
+        self.app.push_screen(question, answered)
 
     def resume(self) -> None:
         """Resume a suspended portal access; otherwise say why not."""
@@ -400,9 +404,9 @@ class PortalPanel(ReportsWorkerErrors, Vertical):
                 "sign-out", toast=f"Signed out everywhere: {ended} portal session{'s' if ended != 1 else ''} ended."))
 
     @work(thread=True, exclusive=True, group="portal-action", exit_on_error=False)
-    def _suspend(self, reference: str, version: int) -> None:
+    def _suspend(self, reference: str, version: int, reason: str) -> None:
         try:
-            view = call(panel.suspend_portal, reference, expected_version=version, actor=self.agent)
+            view = call(panel.suspend_portal, reference, reason, expected_version=version, actor=self.agent)
         except PortalError as error:
             self.post_message(ActionFinished("suspend", error=error))
         else:
