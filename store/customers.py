@@ -14,7 +14,7 @@ from .errors import InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .links import queue_portal_email, revoke_open_links
 from .records import bump_version, customer_row, portal_view_of
 from .settings import get_settings
-from .text import unsafe_character
+from .text import joins_letters, unsafe_character
 from .models import Customer
 from .search import count_customers as search_count, search_customers, skip_rows
 from .search_text import terms_of
@@ -31,7 +31,7 @@ def clean_text(value: str | None, *, field: str, label: str, required: bool, lim
     text = (value or "").strip()
     if required and not text:
         raise InvalidInput(f"Enter the {label}.", field=field)
-    if any(not ch.isprintable() for ch in text):
+    if any(not ch.isprintable() and not joins_letters(text, i) for i, ch in enumerate(text)):
         raise InvalidInput(f"The {label} can't contain line breaks or control characters.", field=field)
     if len(text) > limit:
         raise InvalidInput(f"The {label} can have at most {limit} characters.", field=field)

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pytest
 
-from store.customers import add_customer, get_customer, update_customer
+from store.customers import add_customer, find_customers, get_customer, update_customer
 from store.errors import PortalError
 from store.panel import set_username
 from store.settings import get_settings, update_setting
@@ -182,8 +182,21 @@ def test_text_that_only_looks_dangerous_is_stored_as_typed(grace, row):
     assert table_counts()["customer"] == before["customer"] + 1
 
 
-def test_a_persian_company_name_with_a_zero_width_non_joiner_is_refused_today(grace):
-    """store/customers.py's clean_text refuses every non-printable character, ZWNJ included,
-    which Persian spells with; recorded here so a change to that rule is seen."""
+def test_a_persian_company_name_keeps_its_zero_width_non_joiner(grace):
+    """Persian spells with a ZWNJ inside words: between two Persian letters it is kept, and
+    search finds the name with or without it (folding drops invisible characters)."""
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    reference = WHERE["company"](grace, persian).reference
+    assert get_customer(reference).company == persian
+    for typed in (persian, persian.replace("\u200c", "")):
+        assert [c.reference for c in find_customers(typed).customers] == [reference]
+
+
+@pytest.mark.parametrize("company", ["Ac\u200cme", "\u200c\u0645\u06cc", "\u0645\u06cc\u200c", "\u0645\u200c\u200c\u06cc",
+                                     "\u0645\u200c e"])
+def test_a_joiner_anywhere_else_is_still_refused(grace, company):
+    """Between Latin letters, at an edge, doubled or beside a space it would only hide a difference."""
+    before = table_counts()
     with pytest.raises(PortalError):
-        WHERE["company"](grace, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+        WHERE["company"](grace, company)
+    assert table_counts() == before

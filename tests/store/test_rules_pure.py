@@ -205,6 +205,10 @@ class TestUnsafeText:
             refuse_unsafe_characters(value, "company", field="company")
         assert caught.value.message.startswith("The company can't contain") and caught.value.field == "company"
 
+    def test_a_joiner_between_persian_or_indic_letters_passes(self):
+        refuse_unsafe_characters("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", "company")
+        refuse_unsafe_characters("\u0915\u094d\u200d\u0937", "customer name")  # Devanagari half form
+
     def test_ordinary_text_passes(self):
         refuse_unsafe_characters("Ada Lovelace, Analytical Engines Ltd. (Zürich) — 東京", "customer name")
 
