@@ -118,10 +118,9 @@ def terms_of(text: str | None, *, most: int = 8, longest: int = 100) -> tuple[st
     return tuple(seen)
 
 
-def first_part(term: str) -> str:
-    """The first letter-and-digit run of a term ('o' of "o'b")."""
-    found = _PART.search(term)
-    return found.group() if found else ""
+def parts_of(term: str) -> list[str]:
+    """The letter-and-digit runs of a term ('katherine' and 'so' of "katherine.so")."""
+    return _PART.findall(term)
 
 
 def is_part(term: str) -> bool:
