@@ -95,6 +95,16 @@ class TestMatching:
         assert set(refs("ov")) == set()
         assert refs("ove") == [people["ada"]]
 
+    def test_a_word_with_punctuation_matches_as_typed_not_its_parts_anywhere(self, store_db):
+        """'katherine.so' is a start of katherine.sokolov; Sofia Katherine holds both parts,
+        and katherine.smith the first, yet neither holds it."""
+        sokolov = add("Katherine Sokolov", "", "katherine.sokolov@mail.example")
+        add("Sofia Katherine", "Katherine Solutions", "sofia@mail.example")
+        add("Katherine Smith", "", "katherine.smith@mail.example")
+        assert refs("katherine.so") == [sokolov]
+        assert refs("KATHERINE.SOKOLOV@mail") == [sokolov]
+        assert len(refs("katherine")) == 3
+
     def test_the_state_filter_narrows_every_search(self, people):
         set_username(people["ada"], "countess", expected_version=None, actor=AGENT)
         assert refs("a", state=PortalState.awaiting_customer) == [people["ada"]]
