@@ -21,10 +21,10 @@ from store.values import BulkSend, CustomerOrder, CustomerSummary, MatchCount, P
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
-from tui.widgets.status_line import StatusLine
-from tui.workers import ReportsWorkerErrors
 from tui.widgets.bulk_send import BulkScope, BulkSendModal
 from tui.widgets.row_table import RowTable
+from tui.widgets.status_line import StatusLine
+from tui.workers import ReportsWorkerErrors
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("All portal states", "all"),
@@ -232,7 +232,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
     def _add_row(self, table: DataTable, customer: CustomerSummary) -> None:
         ref_w, name_w, company_w, email_w, _ = self._widths
         table.add_row(
-            MARK if customer.reference in self.marked else "", self._marked(_cut(customer.reference, ref_w)), self._marked(_cut(customer.name, name_w)),
+            MARK if customer.reference in self.marked else "",
+            self._marked(_cut(customer.reference, ref_w)), self._marked(_cut(customer.name, name_w)),
             self._marked(_cut(customer.company, company_w)),
             self._marked(_cut(customer.primary_email, email_w)) if customer.primary_email else "(empty)",
             STATE_WORDS[customer.state], key=customer.reference,
