@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from store.bulk import RECENT_HOURS
 from store.values import PortalState
 
 from .output import print_json, shown
@@ -74,7 +75,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     send.add_argument("--state", choices=[state.value for state in PortalState])
     send.add_argument("--match", metavar="TEXT", help="only customers the search finds for TEXT")
     send.add_argument("--dry-run", action="store_true", help="count what would be sent; write nothing")
-    send.add_argument("--skip-recent-hours", type=_hours, default=24, metavar="N",
-                      help="skip customers with an unused link sent in the last N hours (default 24; 0: none)")
+    send.add_argument("--skip-recent-hours", type=_hours, default=RECENT_HOURS, metavar="N",
+                      help=f"skip customers with an unused link sent in the last N hours "
+                           f"(default {RECENT_HOURS}; 0: none)")
     send.add_argument("--json", action="store_true", help="the counts as JSON")
     send.set_defaults(handler=cmd_send_all)

@@ -36,6 +36,9 @@ from .values import BulkSend, BulkSkip, EmailKind, LinkPurpose, OutboxStatus, Po
 BATCH = 500
 # Claimed after every email of priority 0 (an agent's, a customer's, a new customer's).
 BULK_PRIORITY = 10
+# Customers with an unused link of theirs sent this recently are left out unless the caller
+# says otherwise (the console always, `portal send-all` by default): a new one would only revoke it.
+RECENT_HOURS = 24
 # Rows per INSERT statement (SQLite allows 32,766 parameters; an outbox row has 14).
 _ROWS_PER_INSERT = 100
 
@@ -161,7 +164,7 @@ def _queue_batch(ids: list[int], *, recent_hours: int, actor: str, dry_run: bool
 
 
 def send_all(*, actor: str, state: PortalState | None = None, match: str | None = None,
-             recent_hours: int = 24, dry_run: bool = False, progress: Progress | None = None,
+             recent_hours: int = RECENT_HOURS, dry_run: bool = False, progress: Progress | None = None,
              cancelled: Callable[[], bool] | None = None, references: Sequence[str] | None = None,
              batch_size: int = BATCH) -> BulkSend:
     """Send every covered customer the one email its state allows (see the module's docstring).

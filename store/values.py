@@ -810,6 +810,12 @@ class BulkSend:
         return sum(n for _, n in self.skipped)
 
     @property
+    def looked_at(self) -> int:
+        """How many customers were looked at: each was queued or skipped (fewer than
+        ``matching`` when the send was cancelled)."""
+        return self.queued_total + self.skipped_total
+
+    @property
     def summary(self) -> str:
         """One line: how many get which email, how many are skipped and why."""
         verb = "would be queued" if self.dry_run else "queued"

@@ -94,7 +94,7 @@ def test_cancelling_keeps_the_batches_queued_and_says_so(store_db):
     result = send_all(actor=AGENT, batch_size=2, progress=lambda done, total: seen.append((done, total)),
                       cancelled=lambda: len(seen) == 2)
     assert seen == [(2, 5), (4, 5)]
-    assert result.cancelled and result.queued_total == 4 and result.matching == 5
+    assert result.cancelled and result.queued_total == 4 and result.matching == 5 and result.looked_at == 4
     assert count("outbox_email", "priority = ?", (BULK_PRIORITY,)) == 4
     assert "cancelled" in result.summary
 

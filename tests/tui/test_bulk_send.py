@@ -219,7 +219,7 @@ class TestStopping:
             assert result is not None and result.cancelled
             assert message(app).startswith("Stopped. The rest were not looked at")
             looked = result.queued_total + result.skipped_total
-            assert f"\n{looked:,} of 1,200 customers looked at." in message(app)
+            assert looked < 1200 and f"\n{looked:,} of 1,200 customers looked at." in message(app)
             # What the dialog reports is what the outbox holds: whole batches, not all of them.
             assert len(queued_to()) == result.queued_total < result.matching
 

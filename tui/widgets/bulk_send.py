@@ -30,8 +30,6 @@ from tui import bindings
 from tui.calls import call
 from tui.workers import ReportsWorkerErrors
 
-# Customers with an unused link sent this recently are left out (as `portal send-all`'s default).
-RECENT_HOURS = 24
 # The worker group of the queueing: quitting while it runs asks first (tui/app.py).
 SENDING_GROUP = "bulk-send"
 
@@ -74,9 +72,7 @@ def breakdown(result: BulkSend) -> str:
     if result.dry_run:
         lines = [f"{result.matching:,} customer{plural}."]
     elif result.cancelled:
-        # Each customer looked at was queued or skipped; the rest were not reached.
-        looked = result.queued_total + result.skipped_total
-        lines = [f"{looked:,} of {result.matching:,} customer{plural} looked at."]
+        lines = [f"{result.looked_at:,} of {result.matching:,} customer{plural} looked at."]
     else:
         lines = [f"{result.matching:,} customer{plural} looked at."]
     if queued:
@@ -156,7 +152,7 @@ class BulkSendModal(ReportsWorkerErrors, ModalScreen[BulkSend | None]):
         try:
             result = call(send_all, actor=self.agent, state=scope.state, match=scope.match or None,
                           references=list(scope.references) if scope.references is not None else None,
-                          recent_hours=RECENT_HOURS, dry_run=dry_run, batch_size=self.batch_size,
+                          dry_run=dry_run, batch_size=self.batch_size,
                           progress=lambda done, total: self.post_message(self.Progressed(done, total)),
                           cancelled=self._stop.is_set)
         except PortalError as error:

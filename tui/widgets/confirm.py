@@ -8,7 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from store.text import unsafe_character
+from store.errors import InvalidInput
+from store.text import refuse_unsafe_characters
 from tui import bindings
 
 
@@ -64,11 +65,11 @@ class ConfirmModal(ModalScreen[bool]):
     @on(Button.Pressed, "#confirm-button")
     def action_confirm(self) -> None:
         if self.reason_label is not None:
-            # Refused here, where it was typed, with the store's own rule and words.
-            found = unsafe_character(self.query_one("#confirm-reason", Input).value)
-            if found is not None:
-                self.query_one("#confirm-reason-problem", Label).update(
-                    f"The reason can't contain line breaks, tabs, control or invisible characters (found: {found}).")
+            # Refused here, where it was typed, by the store's own rule and in its words.
+            try:
+                refuse_unsafe_characters(self.query_one("#confirm-reason", Input).value, "reason", field="reason")
+            except InvalidInput as refused:
+                self.query_one("#confirm-reason-problem", Label).update(refused.message)
                 self.query_one("#confirm-reason", Input).focus()
                 return
         self.dismiss(True)
