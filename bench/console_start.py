@@ -205,23 +205,23 @@ def _drain(fd: int) -> None:
             return
 
 
-def time_one(kind: str, url: str, size: tuple[int, int], page_size: int) -> float:
-    """Seconds from spawning a child running ``kind`` to its first frame with results."""
+def _run_child(args: list[str], size: tuple[int, int], timeout: float) -> tuple[str, float, str]:
+    """Spawn this script with ``args`` (plus its report pipe) on a pseudo-terminal of ``size``;
+    return the line it reported (empty if none within ``timeout``), the seconds from the
+    spawn to that report, and the end of its stderr."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     ready_read, ready_write = os.pipe()
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--url", url,
-               "--report-fd", str(ready_write), "--page-size", str(page_size)]
-    drain = threading.Thread(target=_drain, args=(master,), daemon=True)
-    drain.start()
+    command = [sys.executable, str(Path(__file__).resolve()), *args, "--report-fd", str(ready_write)]
+    threading.Thread(target=_drain, args=(master,), daemon=True).start()
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         child = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=errors, pass_fds=(ready_write,),
                                  cwd=ROOT, start_new_session=True)
         os.close(ready_write)
-        ready, _, _ = select.select([ready_read], [], [], RUN_TIMEOUT)
+        ready, _, _ = select.select([ready_read], [], [], timeout)
         elapsed = time.perf_counter() - started
-        line = os.read(ready_read, 64) if ready else b""
+        line = os.read(ready_read, 64).decode() if ready else ""
         os.close(ready_read)
         try:
             child.wait(timeout=15)
@@ -230,10 +230,16 @@ def time_one(kind: str, url: str, size: tuple[int, int], page_size: int) -> floa
             child.wait()
         os.close(slave)
         os.close(master)
-        if line.strip() != b"frame":
-            errors.seek(0)
-            raise SystemExit(f"{kind} never reported its first frame (exit {child.returncode}):\n"
-                             f"{errors.read().decode(errors='replace')[-2000:]}")
+        errors.seek(0)
+        return line.strip(), elapsed, f"(exit {child.returncode}):\n{errors.read().decode(errors='replace')[-2000:]}"
+
+
+def time_one(kind: str, url: str, size: tuple[int, int], page_size: int) -> float:
+    """Seconds from spawning a child running ``kind`` to its first frame with results."""
+    line, elapsed, errors = _run_child(["--child", kind, "--url", url, "--page-size", str(page_size)],
+                                       size, RUN_TIMEOUT)
+    if line != "frame":
+        raise SystemExit(f"{kind} never reported its first frame {errors}")
     return elapsed
 
 
@@ -285,29 +291,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def console_memory(url: str, size: tuple[int, int], page_size: int, searches: int) -> tuple[int, int]:
     """Spawn the console, type ``searches`` searches, and read its VmRSS and VmHWM (KiB)."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
-    ready_read, ready_write = os.pipe()
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", "console", "--url", url, "--memory",
-               "--searches", str(searches), "--report-fd", str(ready_write), "--page-size", str(page_size)]
-    threading.Thread(target=_drain, args=(master,), daemon=True).start()
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=errors, pass_fds=(ready_write,),
-                                 cwd=ROOT, start_new_session=True)
-        os.close(ready_write)
-        ready, _, _ = select.select([ready_read], [], [], RUN_TIMEOUT + searches * 2)
-        line = os.read(ready_read, 64).decode() if ready else ""
-        os.close(ready_read)
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        os.close(slave)
-        os.close(master)
-        if not line.startswith("rss "):
-            errors.seek(0)
-            raise SystemExit(f"the console never reported its memory:\n{errors.read().decode(errors='replace')[-2000:]}")
+    line, _, errors = _run_child(["--child", "console", "--url", url, "--memory", "--searches", str(searches),
+                                  "--page-size", str(page_size)], size, RUN_TIMEOUT + searches * 2)
+    if not line.startswith("rss "):
+        raise SystemExit(f"the console never reported its memory {errors}")
     _, rss, peak = line.split()
     return int(rss), int(peak)
 
