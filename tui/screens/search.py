@@ -395,9 +395,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._ask_bulk(BulkScope(references=tuple(self.marked)))
 
     def action_email_matching(self) -> None:
-        state = self.state_filter
-        label = next((text for text, value in STATE_OPTIONS if state is not None and value == state.value), "")
-        self._ask_bulk(BulkScope(match=self.search_text.strip(), state=state, state_label=label))
+        self._ask_bulk(BulkScope(match=self.search_text.strip(), state=self.state_filter))
 
     def _ask_bulk(self, scope: BulkScope) -> None:
         def sent(result: BulkSend | None) -> None:

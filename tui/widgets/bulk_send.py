@@ -41,7 +41,6 @@ class BulkScope:
     references: tuple[str, ...] | None = None
     match: str = ""
     state: PortalState | None = None
-    state_label: str = ""
 
     @property
     def description(self) -> str:
@@ -52,7 +51,7 @@ class BulkScope:
         if self.match.strip():
             text += f" matching {self.match.strip()!r}"
         if self.state is not None:
-            text += f" whose portal state is {self.state_label or self.state.value}"
+            text += f" whose portal state is {self.state.label}"
         return text
 
 
