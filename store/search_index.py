@@ -372,9 +372,17 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
     state_sql = STATE_SQL if has_suspension(db) else STATE_SQL_BEFORE_0007
     fill = _postgres_fill(state_sql) if postgres else _sqlite_fill(state_sql)
     with db.atomic():
+        sort_indexes: list[str] = []
         if not postgres:
             # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
             drop_sqlite_triggers(db)
+            # Sorting every row into seven B-trees at the end is about twice as fast as
+            # inserting each row into them in the customers' order (a million: ~20 s saved).
+            for name, sql in db.execute_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer_search' "
+                    "AND sql IS NOT NULL").fetchall():
+                sort_indexes.append(sql)
+                db.execute_sql(f'DROP INDEX "{name}"')
         db.execute_sql("DELETE FROM customer_search")
         low, high, total = db.execute_sql("SELECT min(id), max(id), count(*) FROM customer").fetchone()
         done = 0
@@ -386,11 +394,29 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
         if postgres:
             db.execute_sql("ANALYZE customer_search")
         else:
-            db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
-            db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
-            db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
-                           "SELECT customer_id, portal_search_keys(doc), portal_search_parts(doc) FROM customer_search")
+            for statement in sort_indexes:
+                db.execute_sql(statement)
+            _fill_sqlite_text_indexes(db)
             create_sqlite_triggers(db)
+
+
+# FTS5 keeps the entries of a transaction in memory until they reach 'hashsize' bytes (1 MB
+# by default), then writes them out as a segment that later merges rewrite. A rebuild writes
+# far fewer, larger segments with more room: the trigram build of a million customers takes
+# about half the time. It is set back afterwards, so everyday writes hold no more memory.
+_REBUILD_HASHSIZE = 64 * 1024 * 1024
+_DEFAULT_HASHSIZE = 1024 * 1024
+
+
+def _fill_sqlite_text_indexes(db: SqliteDatabase) -> None:
+    for table in ("customer_search_fts", "customer_search_words"):
+        db.execute_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (_REBUILD_HASHSIZE,))
+    db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
+    db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
+    db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
+                   "SELECT customer_id, portal_search_keys(doc), portal_search_parts(doc) FROM customer_search")
+    for table in ("customer_search_fts", "customer_search_words"):
+        db.execute_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (_DEFAULT_HASHSIZE,))
 
 
 def _set_batch(db: PostgresqlDatabase, on: bool) -> None:

@@ -73,6 +73,36 @@ class TestWordStartKeys:
         assert [c.reference for c in find_customers("unicodesssss").customers] == [long]
 
 
+class TestSqliteRebuild:
+    """A rebuild (a bulk load's, a migration's) drops the sort indexes while it fills the table and
+    gives FTS5 more memory; everything must be as it was afterwards."""
+
+    @staticmethod
+    def sort_indexes() -> list[tuple]:
+        return db.database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer_search' "
+            "AND sql IS NOT NULL ORDER BY name").fetchall()
+
+    def test_its_indexes_and_memory_setting_are_back_and_the_triggers_index_again(self, store_db):
+        if db.is_postgres():
+            pytest.skip("SQLite's rebuild (PostgreSQL's GIN indexes are made afresh by suspended())")
+        ada = add("Ada Lovelace", "Analytical Engines", "ada@engines.example")
+        add("Grace Hopper", email="grace@navy.example")
+        indexes, rows = self.sort_indexes(), index_rows()
+        search_index.rebuild(db.database.obj)
+        assert self.sort_indexes() == indexes and len(indexes) == 7
+        assert index_rows() == rows
+        for table in ("customer_search_fts", "customer_search_words"):
+            setting = db.database.execute_sql(f"SELECT v FROM {table}_config WHERE k = 'hashsize'").fetchone()
+            assert setting is None or setting[0] == 1024 * 1024
+        assert [c.reference for c in find_customers("analytical").customers] == [ada]
+        after = add("Barbara Liskov")
+        assert [c.reference for c in find_customers("lisk").customers] == [after]
+        plan = " ".join(str(row) for row in db.database.execute_sql(
+            "EXPLAIN QUERY PLAN SELECT customer_id FROM customer_search ORDER BY name_key, customer_id LIMIT 5"))
+        assert "customer_search_name_key" in plan
+
+
 class TestBatchWrites:
     CSV = ("reference,name,company,primary email\n"
            "R-1,Ada Lovelace,Analytical Engines,ada@engines.example\n"
