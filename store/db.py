@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -33,12 +33,21 @@ def open_database(url: str) -> Database:
         # WAL lets consoles read while the mailer writes; IMMEDIATE makes every
         # write transaction take the write lock up front, so two writers queue
         # on busy_timeout instead of failing on a lock upgrade.
-        db = SqliteDatabase(
-            path,
+        settings = dict(
             pragmas={"journal_mode": "wal", "busy_timeout": 10000, "foreign_keys": 1,
                      "synchronous": "normal", "cache_size": -SQLITE_CACHE_KIB},
             lock_type="IMMEDIATE",
         )
+        # Pooled: the console runs each call on a new worker thread, and a connection of its
+        # own each time would start with an empty page cache (a keystroke's search reading
+        # its index pages from the file again). Back in the pool, a connection keeps them.
+        # No bound on how many: SQLite has no server to protect, and a burst of portal
+        # requests waits on the file's write lock (busy_timeout), not on the pool. One idle
+        # for POOL_STALE_SECONDS is closed when the pool next looks at it.
+        # check_same_thread: a pooled connection serves one thread at a time, but not always
+        # the one that opened it.
+        db: SqliteDatabase = SqliteDatabase(path, **settings) if path == ":memory:" else PooledSqliteDatabase(
+            path, max_connections=None, stale_timeout=POOL_STALE_SECONDS, check_same_thread=False, **settings)
         # The search index's triggers fold text with these Python functions on every connection.
         from .search_index import register_functions
 
@@ -177,7 +186,7 @@ def close() -> None:
         return
     if not database.is_closed():
         database.close()
-    if isinstance(database.obj, PooledPostgresqlDatabase):
+    if isinstance(database.obj, PooledDatabase):
         database.obj.close_idle()
 
 

@@ -65,7 +65,7 @@ def _poll(reference: str):
 def test_a_poll_costs_the_database_one_query_not_a_check_and_a_query(customer, database_url):
     """The pool trusts a connection used within seconds: no SELECT 1 before each poll's marker."""
     if not database_url.startswith("postgres"):
-        pytest.skip("SQLite has no connection pool")
+        pytest.skip("PostgreSQL only: it reads the server's pg_stat_activity")
     from store import db
 
     _, pid = _poll(customer)
