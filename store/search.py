@@ -14,8 +14,10 @@ a keyset cursor (tier, sort key, id), never OFFSET.
 How it stays fast: each tier's customers are a set the index answers over every word,
 asked tier by tier until the page is full. A set of at most SORT_BOUND is sorted whole; a
 bigger (dense) one is read in sort order from the sort index, at most WALK_ROWS rows a call
-(a page can then come back short, with a cursor to go on from). Every call does bounded
-work, however common the words.
+(a page can then come back short, with a cursor to go on from). When those rows hold too few
+of its members (they lie together further on: a first name held by 5% of customers, sorted
+by name) and the set holds at most CLUSTER_BOUND, it is sorted whole after all. Every call
+does bounded work, however common the words.
 """
 from __future__ import annotations
 
@@ -34,6 +36,9 @@ SORT_BOUND = 20000
 # (PostgreSQL fetches each from the heap, about four times SQLite's cost a row).
 WALK_ROWS = 20000
 WALK_ROWS_POSTGRES = 5000
+# A dense set no bigger than this is sorted whole after all when a walk comes back short:
+# its members lie together further on in the sort order (see page).
+CLUSTER_BOUND = 100000
 # Matches are counted exactly up to this many; beyond, the count says "10,000+".
 COUNT_BOUND = 10000
 SHORT = 2
@@ -372,6 +377,12 @@ class _Search:
                 found, resume = self.sorted_set(tier, after, want), None
             else:
                 found, resume = self.walked(tier, after, want)
+                if resume is not None and self.estimate(tier, CLUSTER_BOUND) <= CLUSTER_BOUND:
+                    # The rows read ran out first: the set's members lie together somewhere
+                    # further on in the sort order (50,000 Margarets, sorted by name), and
+                    # walking there would take a call a stretch. Sorting the whole set costs
+                    # one query, linear in its size, bounded here.
+                    found, resume = self.sorted_set(tier, after, want), None
             rows.extend(found)
             if len(rows) > limit:
                 return self._finish(rows, limit, None)
