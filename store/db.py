@@ -38,16 +38,10 @@ def open_database(url: str) -> Database:
                      "synchronous": "normal", "cache_size": -SQLITE_CACHE_KIB},
             lock_type="IMMEDIATE",
         )
-        # Pooled: the console runs each call on a new worker thread, and a connection of its
-        # own each time would start with an empty page cache (a keystroke's search reading
-        # its index pages from the file again). Back in the pool, a connection keeps them.
-        # No bound on how many: SQLite has no server to protect, and a burst of portal
-        # requests waits on the file's write lock (busy_timeout), not on the pool. One idle
-        # for POOL_STALE_SECONDS is closed when the pool next looks at it.
         # check_same_thread: a pooled connection serves one thread at a time, but not always
         # the one that opened it.
-        db: SqliteDatabase = SqliteDatabase(path, **settings) if path == ":memory:" else PooledSqliteDatabase(
-            path, max_connections=None, stale_timeout=POOL_STALE_SECONDS, check_same_thread=False, **settings)
+        db: SqliteDatabase = SqliteDatabase(path, **settings) if path == ":memory:" else WarmSqliteDatabase(
+            path, max_connections=None, check_same_thread=False, **settings)
         # The search index's triggers fold text with these Python functions on every connection.
         from .search_index import register_functions
 
@@ -126,6 +120,27 @@ class TeamPostgresqlDatabase(PooledPostgresqlDatabase):
             self._initialize_connection(conn)
             self._state.conn = conn
             return run(*args, **kwargs)
+
+
+# Idle SQLite connections kept for the next call (see WarmSqliteDatabase).
+SQLITE_IDLE = 2
+
+
+class WarmSqliteDatabase(PooledSqliteDatabase):
+    """SQLite with its connections pooled so their page caches stay warm: the console runs
+    each call on a new worker thread, and a connection of its own each time would start
+    with an empty cache (a keystroke's search reading its index pages from the file again).
+
+    No bound on connections in use: SQLite has no server to protect, and a burst of portal
+    requests waits on the file's write lock (busy_timeout), not on the pool. At most
+    SQLITE_IDLE stay idle: each holds up to SQLITE_CACHE_KIB of pages (a console typing fast
+    has a search, a count and a dashboard's poll at once), and a burst's extra ones close
+    when they come back."""
+
+    def _close(self, conn, close_conn: bool = False) -> None:
+        if not close_conn and len(self._connections) >= SQLITE_IDLE:
+            close_conn = True
+        super()._close(conn, close_conn)
 
 
 def init(url: str, *, migrate: bool = True) -> Database:
