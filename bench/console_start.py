@@ -10,9 +10,9 @@ frame with results has been written to the terminal (a callback scheduled with
 ``call_after_refresh`` once the rows are in the table runs after that frame is drawn).
 The two apps take turns, after one unmeasured warm-up each, and the medians are printed.
 
-- console: what `portal-console` does at start (the command-line parser with every
-  part's commands, the configuration, the database with its migration check), then
-  PortalConsoleApp as shipped.
+- console: what `portal-console` does at start (its arguments, of which there are none, so
+  the parser of every command is not built; the configuration; the database with its
+  migration check), then PortalConsoleApp as shipped.
 - bare: Input, Select, DataTable and Footer in a plain textual.App, its table filled with
   the same number of fixed rows; it opens no database and runs no query.
 
@@ -116,10 +116,10 @@ def run_console(url: str, report_fd: int, searches: int = 0) -> None:
     from store.config import load_config
     from tui import app as tui_app
     from tui.app import PortalConsoleApp
-    from cli.main import build_parser
+    from cli.main import parse_arguments
     from tui.messages import SearchResults
 
-    build_parser()
+    parse_arguments([])
     config = load_config()
     db.init(url)
 

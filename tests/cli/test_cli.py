@@ -163,3 +163,14 @@ def test_find_without_a_match_says_so(cli):
     assert (as_json.returncode, json.loads(as_json.stdout), as_json.stderr) == (0, [], "")
     found = cli("customer", "find", "lovelace")
     assert found.stdout.startswith("C000001\tAda Lovelace\t") and found.stderr == ""
+
+
+def test_no_arguments_open_the_console_as_the_full_parser_would_say() -> None:
+    """`portal-console` alone skips building the parser of every command (start-up time);
+    what it decides must be what that parser decides, and arguments still go through it."""
+    from cli import console
+    from cli.main import build_parser, parse_arguments
+
+    assert vars(parse_arguments([])) == vars(build_parser().parse_args([]))
+    assert parse_arguments([]).handler is console.cmd_console
+    assert parse_arguments(["demo", "--customers", "5"]).customers == 5
