@@ -376,8 +376,8 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
         if not postgres:
             # The FTS5 tables are filled afresh below; their triggers must not see the rows go.
             drop_sqlite_triggers(db)
-            # Sorting every row into seven B-trees at the end is about twice as fast as
-            # inserting each row into them in the customers' order (a million: ~20 s saved).
+            # Sorting every row into seven B-trees at the end is faster than inserting each
+            # row into them in the customers' order (200,000 customers: 9.0 s -> 6.2 s).
             for name, sql in db.execute_sql(
                     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'customer_search' "
                     "AND sql IS NOT NULL").fetchall():
@@ -402,8 +402,8 @@ def rebuild(db: Database, progress: Progress | None = None, chunk: int = 20_000)
 
 # FTS5 keeps the entries of a transaction in memory until they reach 'hashsize' bytes (1 MB
 # by default), then writes them out as a segment that later merges rewrite. A rebuild writes
-# far fewer, larger segments with more room: the trigram build of a million customers takes
-# about half the time. It is set back afterwards, so everyday writes hold no more memory.
+# far fewer, larger segments with more room: the trigram build of 200,000 customers took
+# 4.1 s, now 2.1 s. It is set back afterwards, so everyday writes hold no more memory.
 _REBUILD_HASHSIZE = 64 * 1024 * 1024
 _DEFAULT_HASHSIZE = 1024 * 1024
 
