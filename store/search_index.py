@@ -408,15 +408,18 @@ _REBUILD_HASHSIZE = 64 * 1024 * 1024
 _DEFAULT_HASHSIZE = 1024 * 1024
 
 
-def _fill_sqlite_text_indexes(db: SqliteDatabase) -> None:
+def _set_hashsize(db: SqliteDatabase, size: int) -> None:
     for table in ("customer_search_fts", "customer_search_words"):
-        db.execute_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (_REBUILD_HASHSIZE,))
+        db.execute_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (size,))
+
+
+def _fill_sqlite_text_indexes(db: SqliteDatabase) -> None:
+    _set_hashsize(db, _REBUILD_HASHSIZE)
     db.execute_sql("INSERT INTO customer_search_fts (customer_search_fts) VALUES ('rebuild')")
     db.execute_sql("INSERT INTO customer_search_words (customer_search_words) VALUES ('delete-all')")
     db.execute_sql("INSERT INTO customer_search_words (rowid, keys, parts) "
                    "SELECT customer_id, portal_search_keys(doc), portal_search_parts(doc) FROM customer_search")
-    for table in ("customer_search_fts", "customer_search_words"):
-        db.execute_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('hashsize', ?)", (_DEFAULT_HASHSIZE,))
+    _set_hashsize(db, _DEFAULT_HASHSIZE)
 
 
 def _set_batch(db: PostgresqlDatabase, on: bool) -> None:
