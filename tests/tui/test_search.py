@@ -281,6 +281,36 @@ class TestSearchPaging:
             assert results(app).row_count == 60  # typed text waits the pause
 
 
+    async def test_the_first_page_is_asked_for_once(self, console_app, monkeypatch) -> None:
+        """At start the state filter reports a change and the screen is shown for the first
+        time: neither asks again for the page the screen asked for on mount (each did, and the
+        console ran its first query two or three times). Back from a dashboard it asks again,
+        for the states changed there, and a changed filter asks too."""
+        import tui.screens.search as search_screen
+
+        asked: list[tuple[str, PortalState | None]] = []
+
+        def counting_find_customers(text, **options):
+            asked.append((text, options.get("state")))
+            return find_customers(text, **options)
+
+        monkeypatch.setattr(search_screen, "find_customers", counting_find_customers)
+        app = console_app(poll_seconds=60.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.pause(0.3)
+            assert asked == [("", None)] and results(app).row_count == 60
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DashboardScreen)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert asked == [("", None), ("", None)]
+            app.screen.query_one("#state-filter", Select).value = PortalState.active.value
+            await settle(pilot)
+            assert asked[2:] == [("", PortalState.active)]
+
+
 class TestSortingResults:
     async def test_s_in_the_results_sorts_by_reference_then_company(self, console_app) -> None:
         """S in the results asks the store for another order (all matches, not only the rows loaded);

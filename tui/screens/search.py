@@ -4,6 +4,7 @@ space marks rows, m emails the marked customers, M every customer the search mat
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -11,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select
+from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
 from store.customers import count_customers, find_customers
@@ -21,10 +22,13 @@ from store.values import BulkSend, CustomerOrder, CustomerSummary, MatchCount, P
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
-from tui.widgets.bulk_send import BulkScope, BulkSendModal
+from tui.widgets.footer import Footer
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from tui.widgets.bulk_send import BulkScope
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (
     ("All portal states", "all"),
@@ -93,6 +97,10 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._loading = False
         self._widths = column_widths(80)
         self._restore: str | None = None
+        # Another screen (a dashboard, the Outbox, ...) has been put over this one since it was shown.
+        self._covered = False
+        # The portal-state filter of the newest query: the Select reports a change on mount too.
+        self._searched_state: PortalState | None = None
         # The references marked for a bulk email, in the order marked; kept across searches,
         # so customers found by several searches can be emailed together.
         self.marked: dict[str, None] = {}
@@ -149,6 +157,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._show_status()
         limit = max(self.app.page_size, len(self._rows)) if keep else self.app.page_size
         delay = self.app.search_delay if typed else 0.0
+        self._searched_state = self.state_filter
         self._query(self._generation, self.search_text, self.state_filter, None, limit, delay, self.order)
 
     def _load_more(self) -> None:
@@ -293,6 +302,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
 
     # --- events -------------------------------------------------------------
 
+    def on_screen_suspend(self) -> None:
+        self._covered = True
+
     def on_screen_resume(self) -> None:
         if not self.is_mounted:
             return
@@ -300,8 +312,10 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         if self.focused is search:
             # Back in the box: the next search is typed over the last one.
             search.select_all()
-        # Back from a dashboard: states may have changed there, read them again.
-        if self._generation:
+        # Back from a dashboard: states may have changed there, read them again. (Not on the
+        # screen's first show, which on_mount has just searched for.)
+        if self._covered:
+            self._covered = False
             table = self.query_one("#results", DataTable)
             keep = self._rows[table.cursor_row].reference if self._rows else None
             self._start_search(keep=keep)
@@ -312,7 +326,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
 
     @on(Select.Changed, "#state-filter")
     def _filter_changed(self) -> None:
-        self._start_search()
+        if self.state_filter != self._searched_state:
+            self._start_search()
 
     @on(Input.Submitted, "#search-input")
     def _submit(self) -> None:
@@ -392,12 +407,20 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             self.notify("No customer is marked: space marks the highlighted one; M emails every customer "
                         "the search matches.", severity="warning")
             return
+        from tui.widgets.bulk_send import BulkScope
+
         self._ask_bulk(BulkScope(references=tuple(self.marked)))
 
     def action_email_matching(self) -> None:
+        from tui.widgets.bulk_send import BulkScope
+
         self._ask_bulk(BulkScope(match=self.search_text.strip(), state=self.state_filter))
 
     def _ask_bulk(self, scope: BulkScope) -> None:
+        # The bulk dialog (and the TextArea it shows) is imported when first asked for: it is
+        # not on the way to the console's first frame.
+        from tui.widgets.bulk_send import BulkSendModal
+
         def sent(result: BulkSend | None) -> None:
             if result is None or result.dry_run:
                 return
