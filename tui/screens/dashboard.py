@@ -13,7 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store import activity, customer_side, outbox
 from store.changes import dashboard_marker
@@ -27,6 +27,7 @@ from tui.screens.edit_customer import EditCustomerScreen
 from tui.widgets.activity_section import ActivitySection
 from tui.widgets.copy_modal import CopyModal
 from tui.widgets.emails_section import EmailsSection
+from tui.widgets.footer import Footer
 from tui.widgets.portal_panel import PortalPanel
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors

@@ -12,7 +12,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from store.customers import get_customer, update_customer
 from store.errors import PortalError, StaleEdit
@@ -21,6 +21,7 @@ from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerEdited, CustomerRead, FormRefused
 from tui.screens.customer_form import CustomerForm
+from tui.widgets.footer import Footer
 
 # field id (as store errors name it), label, placeholder
 FIELDS = (

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Select, Static
+from textual.widgets import DataTable, Header, Label, Select, Static
 from textual.worker import get_current_worker
 from rich.text import Text
 
@@ -19,6 +19,7 @@ from store.values import OutboxEmail, OutboxStatus
 from tui import bindings
 from tui.calls import call
 from tui.messages import ShowError
+from tui.widgets.footer import Footer
 from tui.widgets.row_table import RowTable
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors

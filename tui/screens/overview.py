@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Sparkline, Static
+from textual.widgets import Header, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
 from store.errors import PortalError
@@ -19,6 +19,7 @@ from store.overview import read_overview, waited
 from store.values import MailerBeat, Overview, PortalState
 from tui import bindings
 from tui.calls import call
+from tui.widgets.footer import Footer
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Select, Static, Switch
+from textual.widgets import Header, Input, Label, Select, Static, Switch
 
 from store.errors import InvalidSetting, PortalError, StaleSetting
 from store.settings import MAX_LINK_HOURS, get_settings, setting_text, update_setting
@@ -19,6 +19,7 @@ from tui import bindings
 from tui.calls import call
 from tui.messages import ShowError
 from tui.widgets.confirm import ConfirmModal
+from tui.widgets.footer import Footer
 from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
 

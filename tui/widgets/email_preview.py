@@ -6,10 +6,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from store.values import EmailPreview
 from tui import bindings
+from tui.widgets.footer import Footer
 
 
 class EmailPreviewModal(ModalScreen[None]):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from store.values import SignInRecord
 from tui import bindings
+from tui.widgets.footer import Footer
 from tui.widgets.row_table import RowTable
 
 # What the table says for each event of the history (the store's words, for a person).
