@@ -9,7 +9,6 @@ from typing import Iterator
 from urllib.parse import urlparse
 
 from peewee import Database, DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
-from playhouse.db_url import parse as parse_url
 from playhouse.migrations import Runner
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -47,6 +46,9 @@ def open_database(url: str) -> Database:
 
         register_functions(db)
         return db
+    # Imported here: db_url imports every database playhouse has, which a SQLite console never needs.
+    from playhouse.db_url import parse as parse_url
+
     params = parse_url(url)
     name = params.pop("database")
     return TeamPostgresqlDatabase(

@@ -15,6 +15,7 @@ itself, behind the letters before it and ahead of those after it.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from textual.timer import Timer
@@ -24,7 +25,16 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import NoScreen
 from textual.screen import Screen
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
+
+def _is_text_field(widget: object) -> bool:
+    """An Input or a TextArea. TextArea (with its document and syntax modules, about 7 ms) is
+    not imported for the question: until something imported it, no widget can be one."""
+    if isinstance(widget, Input):
+        return True
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return text_area is not None and isinstance(widget, text_area.TextArea)
+
 
 # Keys are held at most this long: a screen that never focuses anything gets them anyway.
 HOLD_SECONDS = 0.5
@@ -80,7 +90,7 @@ class TypeAheadApp(App[None]):
     async def _eager(self, event: events.Key) -> bool:
         """Run the screen's or app's binding of an eager key now; priority bindings come first."""
         key = event.key
-        in_field = isinstance(self.focused, (Input, TextArea))
+        in_field = _is_text_field(self.focused)
         # `/` and `?` lead elsewhere like ctrl+f and f1, but in a text field they are characters.
         eager_key = key in self.EAGER_KEYS and not (in_field and event.is_printable)
         # In a text field a letter is the field's; a key that prints nothing (↓) may still move on.
@@ -97,7 +107,7 @@ class TypeAheadApp(App[None]):
                 # ↓ in the results moves the table's cursor. A text field's inherited scrolling
                 # keys don't count: ↓ in the search box moves on to the results.
                 if (not eager_key and key in bindings.key_to_bindings
-                        and not isinstance(namespace, (Input, TextArea))):
+                        and not _is_text_field(namespace)):
                     return False
                 continue
             for binding in bindings.key_to_bindings.get(key, ()):
