@@ -22,7 +22,8 @@ import idna
 
 from store.dispatch import ClaimedEmail
 from store.email_text import render_email
-from store.values import AccountSettings, RenderedEmail
+from store.portal_values import RenderedEmail
+from store.values import AccountSettings
 
 # What a mailbox may hold once it is on the wire: no spaces, quotes, brackets, commas or
 # control characters, one @. The store validated it; this guards rows edited by hand.

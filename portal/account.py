@@ -7,7 +7,7 @@ from starlette.responses import Response
 from store.errors import InvalidLogin, TooManyAttempts
 from store.sessions import check_session, sign_out
 from store.signin import begin_sign_in, finish_sign_in
-from store.values import SessionEnd, SignedInCustomer
+from store.portal_values import SessionEnd, SignedInCustomer
 
 from .forms import FormError, has_control_characters, read_form
 from .pages import NOTES, client_ip, csrf_refused, hashing, in_thread, page, redirect, too_many

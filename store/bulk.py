@@ -29,7 +29,8 @@ from .records import ACTION_OF_STATE
 from .search import search_customers
 from .settings import get_settings
 from .tokens import new_token, token_hash
-from .values import BulkSend, BulkSkip, EmailKind, LinkPurpose, OutboxStatus, PortalState
+from .bulk_values import BulkSend, BulkSkip
+from .values import EmailKind, LinkPurpose, OutboxStatus, PortalState
 
 # Customers per transaction: large enough that queueing 100,000 takes seconds, small enough
 # that a console or the portal waiting for the write lock waits a moment, not the whole send.

@@ -17,7 +17,8 @@ from .settings import get_settings
 from .signin import end_login_sessions
 from .tokens import token_hash, well_formed
 from .usernames import clean_username, username_key
-from .values import LinkGrant, LinkPurpose, LinkUse, SignedInCustomer
+from .portal_values import SignedInCustomer
+from .values import LinkGrant, LinkPurpose, LinkUse
 
 
 def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:

@@ -21,9 +21,8 @@ from .records import customer_row, portal_view_of
 from .sessions import end_sessions
 from .settings import get_settings
 from .signin import SignInLimits, signin_status, unlock
-from .values import (
-    CustomerSide, EmailPreview, LinkPurpose, LinkStatus, LinkUse, OutboxStatus, SignInRecord,
-)
+from .portal_values import CustomerSide, EmailPreview, LinkStatus, SignInRecord
+from .values import LinkPurpose, LinkUse, OutboxStatus
 
 # How many events the console's History lists.
 HISTORY_SHOWN = 50

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .values import EmailKind, RenderedEmail
+from .portal_values import RenderedEmail
+from .values import EmailKind
 
 TEMPLATES = Path(__file__).with_name("email_templates")
 _env = Environment(

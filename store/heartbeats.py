@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from . import clock
 from .db import write
 from .models import MailerHeartbeat
-from .values import MailerBeat
+from .overview_values import MailerBeat
 
 # A dispatcher writes its heartbeat at most this often while it has nothing to send (one small
 # write per dispatcher, not one per 2-second poll), and after every pass that sent something.

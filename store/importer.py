@@ -36,7 +36,8 @@ from .db import database, write
 from .errors import InvalidInput, PortalError
 from .models import ActivityEvent, Customer
 from .settings import get_settings
-from .values import BulkSkip, EmailKind, ImportReport, RefusedRow
+from .bulk_values import BulkSkip, ImportReport, RefusedRow
+from .values import EmailKind
 
 # (stage, done, total), as cli/progress.py's stage_progress() shows it.
 StageProgress = Callable[[str, int, int], None]

@@ -13,10 +13,10 @@ from .db import database, describe_database, is_postgres
 from .heartbeats import QUIET, recent_mailers
 from .models import ActivityEvent, Customer, OutboxEmail, PortalAttempt, PortalLogin, SignInEvent
 from .signin import SIGN_IN, SignInLimits
-from .values import (
-    Health, HealthProblem, MailerBeat, OutboxHealth, OutboxStatus, Overview, PortalState, SignInFigures,
-    StateCount, Trouble,
+from .overview_values import (
+    Health, HealthProblem, MailerBeat, OutboxHealth, Overview, SignInFigures, StateCount, Trouble,
 )
+from .values import OutboxStatus, PortalState
 
 # More failed emails than this in 24 hours is trouble (`portal-console status --max-failed`).
 FAILURE_THRESHOLD = 10

@@ -16,7 +16,8 @@ from .records import (
 from .sessions import end_customer_sessions, record_event
 from .text import refuse_unsafe_characters
 from .usernames import clean_username, username_key
-from .values import PortalState, PortalView, QueuedEmail, SessionEnd
+from .portal_values import SessionEnd
+from .values import PortalState, PortalView, QueuedEmail
 
 
 def send_portal_email(reference: str, *, expected_version: int | None = None, actor: str) -> QueuedEmail:

@@ -15,7 +15,7 @@ from .db import write
 from .models import Customer, PortalLogin, PortalSession, SignInEvent
 from .records import customer_row
 from .tokens import new_token, token_hash, well_formed
-from .values import SessionCheck, SessionEnd, SignedInCustomer, SignInRecord
+from .portal_values import SessionCheck, SessionEnd, SignInRecord, SignedInCustomer
 
 # The absolute lifetime: a session signed in at 09:00 ends at 17:00, busy or not.
 SESSION_HOURS = 8

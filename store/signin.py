@@ -35,7 +35,7 @@ from .sessions import (
     end_customer_sessions, history, open_sessions, prune_sessions, record_event, start_session,
 )
 from .usernames import login_by_typed_name, username_key
-from .values import SessionEnd, SignedInCustomer, SignInRecord, SignInStatus
+from .portal_values import SessionEnd, SignInRecord, SignInStatus, SignedInCustomer
 
 SIGN_IN = "sign-in"
 PROMPT = "prompt"

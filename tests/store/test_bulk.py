@@ -9,7 +9,8 @@ from store.credentials import open_link
 from store.customers import add_customer
 from store.dispatch import claim_due
 from store.panel import send_portal_email, set_username
-from store.values import BulkSkip, EmailKind, LinkPurpose, PortalState
+from store.bulk_values import BulkSkip
+from store.values import EmailKind, LinkPurpose, PortalState
 
 from tests.links import live_token
 

@@ -14,7 +14,8 @@ from store.errors import ActionNotAllowed, InvalidLogin, NoPrimaryEmail
 from store.panel import send_portal_email, set_username
 from store.customers import update_customer
 from store.signin import authenticate, begin_sign_in, finish_sign_in
-from store.values import EmailKind, LinkPhase, LinkPurpose, SessionEnd
+from store.portal_values import LinkPhase, SessionEnd
+from store.values import EmailKind, LinkPurpose
 
 from .conftest import AGENT, count
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from store.values import LinkPhase, LinkPurpose, LinkStatus, OutboxStatus, SignInStatus, span
+from store.portal_values import LinkPhase, LinkStatus, SignInStatus
+from store.values import LinkPurpose, OutboxStatus, span
 from tests.conftest import TEST_NOW
 
 HOUR = timedelta(hours=1)

@@ -8,7 +8,7 @@ from store.customers import add_customer, find_customers, get_customer
 from store.errors import InvalidInput
 from store.importer import import_customers, read_customer_csv
 from store.settings import update_setting
-from store.values import RefusedRow
+from store.bulk_values import RefusedRow
 
 from .conftest import AGENT, column, count
 

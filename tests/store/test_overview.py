@@ -14,7 +14,8 @@ from store.errors import InvalidLogin, TooManyAttempts
 from store.overview import FAILURE_THRESHOLD, judge, outbox_health, read_overview, signin_figures, state_counts
 from store.panel import send_portal_email, set_username
 from store.signin import Limit, SignInLimits, authenticate
-from store.values import LinkPurpose, PortalState, Trouble
+from store.overview_values import Trouble
+from store.values import LinkPurpose, PortalState
 
 from tests.links import live_token
 

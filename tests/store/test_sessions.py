@@ -10,7 +10,8 @@ from store import sessions
 from store.credentials import complete_link, open_link
 from store.panel import delete_username, send_portal_email, set_username
 from store.signin import authenticate, begin_sign_in, finish_sign_in
-from store.values import LinkPurpose, SessionEnd
+from store.portal_values import SessionEnd
+from store.values import LinkPurpose
 
 from .conftest import AGENT, column, count
 from tests.links import live_link

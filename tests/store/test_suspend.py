@@ -21,7 +21,8 @@ from store.customers import find_customers
 from store.search import count_customers
 from store.sessions import check_session
 from store.signin import authenticate, begin_sign_in, finish_sign_in, sign_in_history
-from store.values import LinkPurpose, PortalState, SessionEnd
+from store.portal_values import SessionEnd
+from store.values import LinkPurpose, PortalState
 
 from .conftest import AGENT, count
 from .test_customer_side import PASSWORD, ada, deliver  # noqa: F401 (ada: the fixture)

@@ -16,7 +16,8 @@ from textual.widgets.option_list import Option
 
 from store.errors import PortalError
 from store.overview import read_overview, waited
-from store.values import MailerBeat, Overview, PortalState
+from store.overview_values import MailerBeat, Overview
+from store.values import PortalState
 from tui import bindings
 from tui.calls import call
 from tui.widgets.footer import Footer

@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 from store.customers import count_customers, find_customers
 from store.errors import PortalError
 from store.search_text import highlight_spans
-from store.values import BulkSend, CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
+from store.values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
 from tui import bindings
 from tui.calls import call
 from tui.messages import OpenCustomer, SearchResults, ShowError
@@ -28,6 +28,7 @@ from tui.widgets.status_line import StatusLine
 from tui.workers import ReportsWorkerErrors
 
 if TYPE_CHECKING:
+    from store.bulk_values import BulkSend
     from tui.widgets.bulk_send import BulkScope
 
 STATE_OPTIONS: tuple[tuple[str, str], ...] = (

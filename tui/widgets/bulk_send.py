@@ -25,7 +25,8 @@ from textual.widgets import Button, Label, ProgressBar, Static
 
 from store.bulk import BATCH, send_all
 from store.errors import PortalError
-from store.values import BulkSend, PortalState
+from store.bulk_values import BulkSend
+from store.values import PortalState
 from tui import bindings
 from tui.calls import call
 from tui.workers import ReportsWorkerErrors

@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from store.values import EmailPreview
+from store.portal_values import EmailPreview
 from tui import bindings
 from tui.widgets.footer import Footer
 

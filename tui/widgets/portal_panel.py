@@ -28,7 +28,8 @@ from textual.worker import Worker, WorkerState
 from store import clock, customer_side, panel
 from store.panel import MAX_SUSPEND_REASON
 from store.errors import PortalError, StaleEdit
-from store.values import CustomerSide, EmailPreview, PortalState, PortalView, SignInRecord
+from store.portal_values import CustomerSide, EmailPreview, SignInRecord
+from store.values import PortalState, PortalView
 from tui import bindings
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError

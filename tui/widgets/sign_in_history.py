@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
-from store.values import SignInRecord
+from store.portal_values import SignInRecord
 from tui import bindings
 from tui.widgets.footer import Footer
 from tui.widgets.row_table import RowTable
