@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, Label, Select
 
+from store import db
 from store.customers import find_customers
 from store.values import PortalState
 from store.panel import suspend_portal
@@ -331,3 +332,45 @@ class TestSortingResults:
             await pilot.press("slash", "S")
             await settle(pilot)
             assert app.screen.query_one("#search-input", Input).value == "S"
+
+
+class TestSearchStatusWhileItRuns:
+    async def test_the_line_counts_no_old_rows_while_a_new_search_runs(self, console_app) -> None:
+        """The last search's rows stay on screen while the new one runs (no blank flash between
+        keys), and the line above them says it is searching for the new text; it used to say
+        "100+ customers match" of rows that were found for the old one."""
+        app = console_app(search_delay=5.0)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert "customers match" in status(app) or "customers by" in status(app)
+            await pilot.press(*"grace")
+            await pilot.pause(0.2)
+            assert results(app).row_count == 60
+            assert status(app) == "Searching for 'grace'…"
+
+    async def test_a_search_that_fails_says_so_and_keeps_the_rows_from_before(self, console_app) -> None:
+        """The search index gone from under the console (renamed by hand in the database): the
+        error modal says the database failed, Esc closes it for good, and the line says the
+        rows are not the new search's. With the index back, editing the text searches again."""
+        from tui.widgets.error_modal import ErrorModal
+
+        app = console_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            db.database.execute_sql("ALTER TABLE customer_search RENAME TO customer_search_away")
+            try:
+                app.screen.query_one("#search-input", Input).value = "grace"
+                await settle(pilot)
+                assert isinstance(app.screen, ErrorModal)
+                await pilot.press("escape")
+                await settle(pilot)
+                # Closing the message doesn't search again (and fail again, with a new message).
+                assert isinstance(app.screen, SearchScreen)
+                assert status(app) == "The search did not run; the rows below are from before. Edit the text to try again."
+                assert results(app).row_count == 60
+            finally:
+                db.database.execute_sql("ALTER TABLE customer_search_away RENAME TO customer_search")
+            await pilot.press("end", "backspace")  # the box holds 'grace', selected: End keeps it
+            await settle(pilot)
+            assert [str(k.value) for k in results(app).rows] == ["C000002"]
+            assert "1 customer" in status(app)

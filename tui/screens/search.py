@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
@@ -81,6 +81,13 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             super().__init__()
             self.generation, self.count = generation, count
 
+    class Failed(Message):
+        """The query of ``generation`` did not run (the error itself goes to the error modal)."""
+
+        def __init__(self, generation: int) -> None:
+            super().__init__()
+            self.generation = generation
+
     BINDINGS = list(bindings.SEARCH) + list(bindings.SEARCH_BULK)
     TITLE = "Customer search"
 
@@ -96,9 +103,13 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._terms: tuple[str, ...] = ()
         self._count: MatchCount | None = None
         self._loading = False
+        # A new search runs and its first page has not come: the rows shown are the last search's.
+        self._replacing = False
+        # The newest query failed: the rows shown (if any) are an earlier search's.
+        self._failed = False
         self._widths = column_widths(80)
         self._restore: str | None = None
-        # Another screen (a dashboard, the Outbox, ...) has been put over this one since it was shown.
+        # A full screen (a dashboard, the Outbox, ...) has been put over this one since it was shown.
         self._covered = False
         # The portal-state filter of the newest query: the Select reports a change on mount too.
         self._searched_state: PortalState | None = None
@@ -153,6 +164,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         """
         self._generation += 1
         self._loading = True
+        self._replacing = True
+        self._failed = False
         self._restore = keep
         self._count = None
         self._show_status()
@@ -180,6 +193,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         try:
             page = call(find_customers, text, state=state, limit=limit, after=after, order=order)
         except PortalError as error:
+            self.post_message(self.Failed(generation))
             self.post_message(ShowError(error))
             return
         if not worker.is_cancelled:
@@ -202,6 +216,14 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         generation, count = message.generation, message.count
         if generation == self._generation:
             self._count = count
+            self._show_status()
+
+    @on(Failed)
+    def _show_failure(self, message: Failed) -> None:
+        message.stop()
+        if message.generation == self._generation:
+            self._loading = self._replacing = False
+            self._failed = True
             self._show_status()
 
     @on(SearchResults)
@@ -227,6 +249,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._has_more = page.has_more
         self._next_after = page.next_after
         self._loading = False
+        self._replacing = False
         if self._restore is not None:
             keys = [c.reference for c in self._rows]
             if self._restore in keys:
@@ -266,7 +289,14 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         # Typed words rank the results (whole reference, username or address first, then word
         # starts); the chosen column orders each rank.
         order = f"by {self.order.value}" + (", best match first" if self._terms else "")
-        if shown == 0 and (self._loading or self._has_more):
+        if self._failed:
+            before = "; the rows below are from before" if shown else ""
+            label.update(f"The search did not run{before}. Edit the text to try again.")
+        elif self._replacing and shown:
+            # The last search's rows stay until the new ones come (no blank flash between
+            # keystrokes), but the line must not count them as matches of the new text.
+            label.update(f"Searching for {text!r}…" if text else "Searching…")
+        elif shown == 0 and (self._loading or self._has_more):
             label.update("Searching…")
         elif shown == 0:
             label.update(f"No customer matches {text!r}." if text else "No customers yet. Press ctrl+n to add one.")
@@ -304,7 +334,11 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
     # --- events -------------------------------------------------------------
 
     def on_screen_suspend(self) -> None:
-        self._covered = True
+        # A dashboard or another full screen: states may change there. A dialog over this one
+        # (an error, the bulk send, help, the palette) changes no row; searching again when it
+        # closes would bring back the error modal of a database that is down at every Esc.
+        if not isinstance(self.app.screen, ModalScreen):
+            self._covered = True
 
     def on_screen_resume(self) -> None:
         if not self.is_mounted:
