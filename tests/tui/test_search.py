@@ -374,3 +374,27 @@ class TestSearchStatusWhileItRuns:
             await settle(pilot)
             assert [str(k.value) for k in results(app).rows] == ["C000002"]
             assert "1 customer" in status(app)
+
+    async def test_a_next_page_that_fails_keeps_the_rows_and_says_so(self, console_app) -> None:
+        """The first 20 rows shown, then the index gone: moving down to the end asks for the next
+        page, which fails; the 20 rows stay, the line says the next ones could not be read, and
+        moving down again with the index back loads them."""
+        from tui.widgets.error_modal import ErrorModal
+
+        app = console_app(page_size=20)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            db.database.execute_sql("ALTER TABLE customer_search RENAME TO customer_search_away")
+            try:
+                await pilot.press("down", "ctrl+end")
+                await settle(pilot)
+                assert isinstance(app.screen, ErrorModal)
+                await pilot.press("escape")
+                await settle(pilot)
+                assert status(app) == "20 shown; the next rows could not be read. Move down to try again."
+                assert results(app).row_count == 20
+            finally:
+                db.database.execute_sql("ALTER TABLE customer_search_away RENAME TO customer_search")
+            await pilot.press("up", "down")
+            await settle(pilot)
+            assert results(app).row_count == 40 and "the next rows" not in status(app)

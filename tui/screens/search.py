@@ -82,11 +82,12 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             self.generation, self.count = generation, count
 
     class Failed(Message):
-        """The query of ``generation`` did not run (the error itself goes to the error modal)."""
+        """A page of the query of ``generation`` could not be read (the error itself goes to the
+        error modal); ``first`` when it was the first page."""
 
-        def __init__(self, generation: int) -> None:
+        def __init__(self, generation: int, first: bool) -> None:
             super().__init__()
-            self.generation = generation
+            self.generation, self.first = generation, first
 
     BINDINGS = list(bindings.SEARCH) + list(bindings.SEARCH_BULK)
     TITLE = "Customer search"
@@ -105,8 +106,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._loading = False
         # A new search runs and its first page has not come: the rows shown are the last search's.
         self._replacing = False
-        # The newest query failed: the rows shown (if any) are an earlier search's.
-        self._failed = False
+        # What of the newest query failed: "search" (its first page: the rows shown are an
+        # earlier search's) or "more" (a next page), else None.
+        self._failed: str | None = None
         self._widths = column_widths(80)
         self._restore: str | None = None
         # A full screen (a dashboard, the Outbox, ...) has been put over this one since it was shown.
@@ -165,7 +167,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._generation += 1
         self._loading = True
         self._replacing = True
-        self._failed = False
+        self._failed = None
         self._restore = keep
         self._count = None
         self._show_status()
@@ -193,7 +195,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         try:
             page = call(find_customers, text, state=state, limit=limit, after=after, order=order)
         except PortalError as error:
-            self.post_message(self.Failed(generation))
+            self.post_message(self.Failed(generation, first=after is None))
             self.post_message(ShowError(error))
             return
         if not worker.is_cancelled:
@@ -223,7 +225,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         message.stop()
         if message.generation == self._generation:
             self._loading = self._replacing = False
-            self._failed = True
+            self._failed = "search" if message.first else "more"
             self._show_status()
 
     @on(SearchResults)
@@ -250,6 +252,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._next_after = page.next_after
         self._loading = False
         self._replacing = False
+        self._failed = None
         if self._restore is not None:
             keys = [c.reference for c in self._rows]
             if self._restore in keys:
@@ -289,9 +292,11 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         # Typed words rank the results (whole reference, username or address first, then word
         # starts); the chosen column orders each rank.
         order = f"by {self.order.value}" + (", best match first" if self._terms else "")
-        if self._failed:
+        if self._failed == "search":
             before = "; the rows below are from before" if shown else ""
             label.update(f"The search did not run{before}. Edit the text to try again.")
+        elif self._failed == "more":
+            label.update(f"{shown} shown; the next rows could not be read. Move down to try again.")
         elif self._replacing and shown:
             # The last search's rows stay until the new ones come (no blank flash between
             # keystrokes), but the line must not count them as matches of the new text.
