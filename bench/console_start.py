@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"customers {args.customers:,}, terminal {columns}x{rows}, {args.runs} runs each, median:")
     for kind in KINDS:
         print(f"  {kind:17} {medians[kind] * 1000:5.0f} ms  ({medians[kind] / medians['bare']:.2f}x bare)")
-    print(f"  (bare+stack is the floor the stack sets: Textual, pydantic-settings and peewee, one query)")
+    print("  (bare+stack is the floor the stack sets: Textual, pydantic-settings and peewee, one query)")
     print(f"ratio console / bare {ratio:.2f}x (target <= {TARGET_RATIO}x): "
           f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}")
     if args.searches:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from store import db  # noqa: E402
 from store.bulk import BATCH  # noqa: E402
-from store.customers import find_customers  # noqa: E402
+from store.search import find_customers  # noqa: E402
 from store.importer import import_customers, read_customer_csv  # noqa: E402
 from store.models import Customer, OutboxEmail  # noqa: E402
 from store.settings import update_setting  # noqa: E402

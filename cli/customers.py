@@ -111,7 +111,7 @@ def cmd_customer_update(args: argparse.Namespace) -> int:
 
 
 def cmd_customer_find(args: argparse.Namespace) -> int:
-    from store.customers import find_customers
+    from store.search import find_customers
     from store.values import PortalState
 
     state = PortalState(args.state) if args.state else None

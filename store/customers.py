@@ -1,9 +1,9 @@
-"""Customers: add, edit, look up, search. Every write checks the customer's version (rule 9)."""
+"""Customers: add, edit, look up; finding them is store/search.py. Every write checks the
+customer's version (rule 9)."""
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import replace
 
 from peewee import IntegrityError
 
@@ -16,11 +16,7 @@ from .records import bump_version, customer_row, portal_view_of
 from .settings import get_settings
 from .text import joins_letters, unsafe_character
 from .models import Customer
-from .search import count_customers as search_count, search_customers, skip_rows
-from .search_text import terms_of
-from .values import (
-    CustomerDetail, CustomerOrder, CustomerUpdate, MatchCount, NewCustomer, PortalState, SearchCursor, SearchPage,
-)
+from .values import CustomerDetail, CustomerUpdate, NewCustomer
 
 MAX_NAME = 200
 _REFERENCE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -169,22 +165,3 @@ def get_customer(reference: str) -> CustomerDetail:
         address_problem=parsed.problem, created_at=row.created_at, version=row.version,
         portal=portal_view_of(row),
     )
-
-
-def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0,
-                   order: CustomerOrder = CustomerOrder.name, after: SearchCursor | None = None) -> SearchPage:
-    """One page of customers matching every word of ``text`` in name, company, reference,
-    any address of the Primary Email Address or portal username, best match first
-    (store/search.py says how). Page on with ``after=page.next_after``; ``offset`` still
-    works for old callers but reads every row before it."""
-    if offset and after is None:
-        after = skip_rows(text, state, order, offset)
-        if after is None:
-            return SearchPage(customers=(), offset=offset, has_more=False, terms=terms_of(text))
-    page = search_customers(text, state=state, limit=limit, after=after, order=order)
-    return replace(page, offset=offset)
-
-
-def count_customers(text: str = "", *, state: PortalState | None = None) -> MatchCount:
-    """How many customers ``find_customers`` finds for ``text``: exact up to 10,000, then '10,000+'."""
-    return search_count(text, state=state)

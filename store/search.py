@@ -22,7 +22,7 @@ does bounded work, however common the words.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from .db import database, is_postgres
@@ -457,3 +457,17 @@ def skip_rows(text: str, state: PortalState | None, order: CustomerOrder, offset
         if after is None:
             break
     return after
+
+
+def find_customers(text: str = "", *, state: PortalState | None = None, limit: int = 50, offset: int = 0,
+                   order: CustomerOrder = CustomerOrder.name, after: SearchCursor | None = None) -> SearchPage:
+    """One page of customers matching every word of ``text`` in name, company, reference,
+    any address of the Primary Email Address or portal username, best match first (this
+    module's docstring says how). Page on with ``after=page.next_after``; ``offset`` still
+    works for old callers but reads every row before it."""
+    if offset and after is None:
+        after = skip_rows(text, state, order, offset)
+        if after is None:
+            return SearchPage(customers=(), offset=offset, has_more=False, terms=terms_of(text))
+    page = search_customers(text, state=state, limit=limit, after=after, order=order)
+    return replace(page, offset=offset)

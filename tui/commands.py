@@ -8,8 +8,8 @@ from typing import Callable, Iterator
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from store.customers import find_customers
 from store.errors import PortalError
+from store.search import find_customers
 from tui import bindings
 from tui.calls import call
 

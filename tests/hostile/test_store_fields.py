@@ -9,7 +9,8 @@ from typing import Callable
 
 import pytest
 
-from store.customers import add_customer, find_customers, get_customer, update_customer
+from store.customers import add_customer, get_customer, update_customer
+from store.search import find_customers
 from store.errors import PortalError
 from store.panel import set_username
 from store.settings import get_settings, update_setting

@@ -6,7 +6,8 @@ import pytest
 
 from store import db
 from store.copy import CopyRefused, copy_database
-from store.customers import add_customer, find_customers, get_customer
+from store.customers import add_customer, get_customer
+from store.search import find_customers
 from store.models import ALL_MODELS
 from store.panel import send_portal_email, set_username
 from store.settings import update_setting

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.customers import add_customer, find_customers, get_customer
+from store.customers import add_customer, get_customer
+from store.search import find_customers
 from store.errors import InvalidInput
 from store.importer import import_customers, read_customer_csv
 from store.settings import update_setting

@@ -285,7 +285,7 @@ class TestCustomers:
         assert set_username(customer.lower(), "ada.l", expected_version=None, actor=AGENT).reference == customer
 
     def test_search_finds_by_every_field_and_filters_by_state(self, customer):
-        from store.customers import find_customers
+        from store.search import find_customers
         set_username(customer, "countess", expected_version=1, actor=AGENT)
         add_customer(name="Grace Hopper", primary_email="grace@navy.example", actor=AGENT)
         for text in ("lovelace", "ANALYTICAL", customer, "billing@engines", "countess", "ada countess"):
@@ -295,7 +295,7 @@ class TestCustomers:
         assert find_customers("nobody-like-this").customers == ()
 
     def test_search_pages_never_load_everything(self, store_db):
-        from store.customers import find_customers
+        from store.search import find_customers
         for i in range(7):
             add_customer(name=f"Customer {i}", primary_email=f"c{i}@x.com", actor=AGENT)
         first = find_customers("customer", limit=5)
@@ -322,7 +322,7 @@ class TestImportedData:
 
 def test_search_results_sort_by_name_reference_or_company(store_db):
     """The agent sorts the results by another column; every order pages without overlap."""
-    from store.customers import find_customers
+    from store.search import find_customers
     from store.values import CustomerOrder
 
     for name, company in (("Zoe Adams", "Acme"), ("Ann Young", "Zenith"), ("Max Moore", "Midway")):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from store import db, search, search_index
-from store.customers import add_customer, count_customers, find_customers, update_customer
+from store.customers import add_customer, update_customer
+from store.search import count_customers, find_customers
 from store.panel import delete_username, set_username
 from store.search_text import fold, highlight_spans
 from store.values import CustomerOrder, PortalState

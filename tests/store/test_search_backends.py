@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 
 from store import db, demo
-from store.customers import add_customer, count_customers, find_customers
+from store.customers import add_customer
+from store.search import count_customers, find_customers
 from store.panel import set_username
 from store.values import CustomerOrder, PortalState
 

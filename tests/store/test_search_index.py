@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from store import db, search_index
-from store.customers import add_customer, find_customers, update_customer
+from store.customers import add_customer, update_customer
+from store.search import find_customers
 from store.importer import import_customers, read_customer_csv
 from store.panel import delete_username, set_username
 

@@ -17,8 +17,7 @@ from store.panel import (
 from store.customer_side import preview_email
 from store.prompts import request_password_reset
 from store.records import portal_view
-from store.customers import find_customers
-from store.search import count_customers
+from store.search import count_customers, find_customers
 from store.sessions import check_session
 from store.signin import authenticate, begin_sign_in, finish_sign_in, sign_in_history
 from store.portal_values import SessionEnd

@@ -10,7 +10,7 @@ from textual.widgets import Button, DataTable, Label, Static
 
 from store import db, demo
 from store.bulk import BULK_PRIORITY
-from store.customers import find_customers
+from store.search import find_customers
 from store.values import PortalState
 from tests.tui.conftest import AGENT, SIZES, count, settle, wait_for
 from tui.app import PortalConsoleApp

@@ -5,7 +5,7 @@ import pytest
 from textual.widgets import DataTable, Input, Label, Select
 
 from store import db
-from store.customers import find_customers
+from store.search import find_customers
 from store.values import PortalState
 from store.panel import suspend_portal
 from tests.tui.conftest import AGENT, SIZES, settle

@@ -15,8 +15,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Input, Label, Select
 from textual.worker import get_current_worker
 
-from store.customers import count_customers, find_customers
 from store.errors import PortalError
+from store.search import count_customers, find_customers
 from store.search_text import highlight_spans
 from store.values import CustomerOrder, CustomerSummary, MatchCount, PortalState, SearchCursor
 from tui import bindings
