@@ -20,10 +20,10 @@ from email.utils import format_datetime, make_msgid, quote
 
 import idna
 
+from store.customer_values import AccountSettings
 from store.dispatch import ClaimedEmail
 from store.email_text import render_email
 from store.portal_values import RenderedEmail
-from store.values import AccountSettings
 
 # What a mailbox may hold once it is on the wire: no spaces, quotes, brackets, commas or
 # control characters, one @. The store validated it; this guards rows edited by hand.

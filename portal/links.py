@@ -5,8 +5,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from store.credentials import check_grant, complete_link, open_link
+from store.customer_values import LinkGrant
 from store.errors import FormExpired, FormTriesUsedUp, LinkUnusable, PortalError
-from store.values import LinkGrant, LinkPurpose
+from store.values import LinkPurpose
 
 from .account import start_session
 from .forms import FormError, has_control_characters, read_form

@@ -11,8 +11,9 @@ from datetime import datetime
 
 from starlette.requests import Request
 
+from store.customer_values import LinkGrant
 from store.sessions import SESSION_HOURS
-from store.values import LinkGrant, LinkPurpose
+from store.values import LinkPurpose
 
 # The cookie lasts no longer than the session it may hold (the store ends it earlier when idle).
 SESSION_SECONDS = SESSION_HOURS * 60 * 60

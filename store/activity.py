@@ -5,8 +5,8 @@ from peewee import JOIN, fn
 
 from . import clock
 
+from .customer_values import ActivityEntry
 from .models import ActivityEvent, Customer
-from .values import ActivityEntry
 
 ACTOR_CUSTOMER = "customer"
 ACTOR_SYSTEM = "system"

@@ -6,19 +6,20 @@ from peewee import IntegrityError
 
 from . import activity, clock
 from .addresses import parse_primary_email
+from .customer_values import LinkGrant
 from .db import write
 from .errors import FormExpired, FormTriesUsedUp, InvalidUsername, LinkUnusable, UsernameTaken
 from .links import FORM_TRIES, form_still_open, revoke_open_links, take_form_try, use_up, usable
 from .models import Customer, PortalLink, PortalLogin
 from .passwords import check_password, hash_password
+from .portal_values import SignedInCustomer
 from .records import bump_version, customer_row, login_of
 from .sessions import record_event, start_session
 from .settings import get_settings
 from .signin import end_login_sessions
 from .tokens import token_hash, well_formed
 from .usernames import clean_username, username_key
-from .portal_values import SignedInCustomer
-from .values import LinkGrant, LinkPurpose, LinkUse
+from .values import LinkPurpose, LinkUse
 
 
 def open_link(token: str, purpose: LinkPurpose) -> LinkGrant:

@@ -9,14 +9,14 @@ from peewee import IntegrityError
 
 from . import activity, clock
 from .addresses import MAX_FIELD_LENGTH, parse_primary_email, require_valid
+from .customer_values import CustomerDetail, CustomerUpdate, NewCustomer
 from .db import write
 from .errors import InvalidInput, InvalidPrimaryEmail, StaleEdit
 from .links import queue_portal_email, revoke_open_links
+from .models import Customer
 from .records import bump_version, customer_row, portal_view_of
 from .settings import get_settings
 from .text import joins_letters, unsafe_character
-from .models import Customer
-from .values import CustomerDetail, CustomerUpdate, NewCustomer
 
 MAX_NAME = 200
 _REFERENCE_SHAPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")

@@ -15,11 +15,12 @@ from typing import Sequence
 from peewee import JOIN, Expression, Model, ModelSelect
 
 from . import activity, clock
+from .customer_values import AccountSettings
 from .db import database, is_postgres, write
 from .links import PURPOSE_OF_KIND, REDACTED, issue_token
 from .models import ActivityEvent, Customer, OutboxEmail as OutboxRow, PortalLink
 from .settings import get_settings
-from .values import AccountSettings, EmailKind, OutboxStatus
+from .values import EmailKind, OutboxStatus
 
 # claimed_by is a CharField(200): a dispatcher's name is cut to fit.
 _CLAIMER_MAX = 200

@@ -7,11 +7,12 @@ import json
 from datetime import timedelta
 
 from . import activity, clock
+from .customer_values import LinkGrant, QueuedEmail
 from .models import Customer, OutboxEmail, PortalLink
 from .records import ACTION_OF_STATE, login_of, state_of
 from .settings import get_settings
 from .tokens import new_token, token_hash
-from .values import EmailKind, LinkGrant, LinkPurpose, OutboxStatus, QueuedEmail
+from .values import EmailKind, LinkPurpose, OutboxStatus
 
 # The page a setup or reset link opens stays usable this long after the link was opened.
 GRANT_MINUTES = 30

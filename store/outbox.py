@@ -7,13 +7,14 @@ import json
 
 from . import activity, clock
 from .addresses import parse_primary_email
+from .customer_values import OutboxEmail
 from .db import write
 from .dispatch import locked_rows
 from .errors import ActionNotAllowed, NoPrimaryEmail, OutboxEmailNotFound
 from .links import mint_link
 from .models import Customer, OutboxEmail as OutboxRow
 from .records import customer_row, portal_view_of
-from .values import SUSPENDED_NO_EMAIL, EmailKind, OutboxEmail, OutboxStatus, PortalState
+from .values import EmailKind, OutboxStatus, PortalState, SUSPENDED_NO_EMAIL
 
 
 def _value(row: OutboxRow) -> OutboxEmail:

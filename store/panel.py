@@ -6,6 +6,7 @@ from __future__ import annotations
 from peewee import IntegrityError
 
 from . import activity, clock
+from .customer_values import PortalView, QueuedEmail
 from .db import write
 from .errors import StaleEdit, UsernameTaken
 from .links import queue_portal_email, revoke_open_links
@@ -13,11 +14,11 @@ from .models import PortalLogin
 from .records import (
     RESUMED_ACTION, SUSPENDED_ACTION, bump_version, customer_row, login_of, portal_view_of,
 )
+from .portal_values import SessionEnd
 from .sessions import end_customer_sessions, record_event
 from .text import refuse_unsafe_characters
 from .usernames import clean_username, username_key
-from .portal_values import SessionEnd
-from .values import PortalState, PortalView, QueuedEmail
+from .values import PortalState
 
 
 def send_portal_email(reference: str, *, expected_version: int | None = None, actor: str) -> QueuedEmail:

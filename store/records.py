@@ -7,11 +7,12 @@ from peewee import fn
 
 from . import clock
 from .addresses import parse_primary_email
+from .customer_values import PortalView
 from .db import is_postgres
 from .errors import CustomerNotFound, StaleEdit
 from .models import ActivityEvent, Customer, PortalLogin
 from .settings import get_settings
-from .values import SUSPENDED_NO_EMAIL, EmailKind, PortalState, PortalView
+from .values import EmailKind, PortalState, SUSPENDED_NO_EMAIL
 
 # The one email action each state offers (the lifecycle table of docs/design.md); a suspended
 # customer is offered none (rule 16), so a path that forgets to ask fails rather than sends.

@@ -8,10 +8,11 @@ import idna
 from peewee import IntegrityError
 
 from . import activity
+from .customer_values import AccountSettings
 from .db import write
 from .errors import InvalidSetting, StaleSetting
 from .models import AccountSetting
-from .values import AccountSettings, LinkUse
+from .values import LinkUse
 
 KEYS = (
     "portal_url", "credential_create_email", "password_reset_email",

@@ -6,11 +6,15 @@ Workers run in threads and hand their results back as messages
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from store.errors import PortalError
-from store.values import ActivityEntry, CustomerDetail, CustomerUpdate, OutboxEmail, PortalView, SearchPage
+from store.values import SearchPage
+
+if TYPE_CHECKING:  # the dashboard's values: not imported on the way to the console's first frame
+    from store.customer_values import ActivityEntry, CustomerDetail, CustomerUpdate, OutboxEmail, PortalView
 
 
 class OpenCustomer(Message):

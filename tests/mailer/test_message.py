@@ -9,11 +9,12 @@ from email import policy
 import pytest
 
 from store import db
+from store.customer_values import AccountSettings
 from store.customers import add_customer
-from store.errors import InvalidInput, InvalidPrimaryEmail
 from store.dispatch import ClaimedEmail
+from store.errors import InvalidInput, InvalidPrimaryEmail
 from store.outbox import get_email
-from store.values import AccountSettings, EmailKind, LinkUse, OutboxStatus
+from store.values import EmailKind, LinkUse, OutboxStatus
 
 from mailer.dispatcher import dispatch_once
 from mailer.message import UnsendableMessage, build_message, render

@@ -231,7 +231,8 @@ class TestPortalViewAnswers:
     """What the PORTAL panel asks the store's value instead of deciding itself."""
 
     def _view(self, username, problem=None):
-        from store.values import EmailKind, PortalState, PortalView
+        from store.customer_values import PortalView
+        from store.values import EmailKind, PortalState
         state = PortalState.awaiting_customer if username else PortalState.not_set_up
         return PortalView(reference="C1", version=1, state=state, username=username, password_set_at=None,
                           email_action=EmailKind.credential_create, addresses=("a@x.com",),

@@ -17,10 +17,10 @@ from textual.widgets import Header, Static, TabbedContent, TabPane
 
 from store import activity, customer_side, outbox
 from store.changes import dashboard_marker
+from store.customer_values import CustomerDetail, CustomerUpdate, PortalView
 from store.customers import get_customer
 from store.errors import CustomerNotFound, PortalError
 from store.portal_values import CustomerSide
-from store.values import CustomerDetail, CustomerUpdate, PortalView
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, CustomerGone, CustomerLoaded, PollFinished, ShowError, Snapshot

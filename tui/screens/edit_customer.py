@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from store.customer_values import CustomerDetail, CustomerUpdate, details_changed_since
 from store.customers import get_customer, update_customer
 from store.errors import PortalError, StaleEdit
-from store.values import CustomerDetail, CustomerUpdate, details_changed_since
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerEdited, CustomerRead, FormRefused

@@ -13,9 +13,10 @@ from textual.widgets import DataTable, Header, Label, Select, Static
 from textual.worker import get_current_worker
 from rich.text import Text
 
+from store.customer_values import OutboxEmail
 from store.errors import PortalError
 from store.outbox import list_outbox, retry_email
-from store.values import OutboxEmail, OutboxStatus
+from store.values import OutboxStatus
 from tui import bindings
 from tui.calls import call
 from tui.messages import ShowError

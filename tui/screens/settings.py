@@ -12,9 +12,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, Label, Select, Static, Switch
 
+from store.customer_values import AccountSettings
 from store.errors import InvalidSetting, PortalError, StaleSetting
 from store.settings import MAX_LINK_HOURS, get_settings, setting_text, update_setting
-from store.values import AccountSettings, EmailKind
+from store.values import EmailKind
 from tui import bindings
 from tui.calls import call
 from tui.messages import ShowError

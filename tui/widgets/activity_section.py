@@ -12,7 +12,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
 
-from store.values import ActivityEntry
+from store.customer_values import ActivityEntry
 from tui import bindings
 from tui.widgets.emails_section import when
 from tui.widgets.row_table import RowTable

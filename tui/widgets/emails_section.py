@@ -11,8 +11,9 @@ from textual.reactive import reactive
 from textual.widgets import DataTable, Label, Static
 
 from store import outbox
+from store.customer_values import OutboxEmail
 from store.errors import PortalError
-from store.values import EmailKind, OutboxEmail, OutboxStatus
+from store.values import EmailKind, OutboxStatus
 from tui import bindings
 from tui.calls import call
 from tui.messages import CustomerChanged, ShowError

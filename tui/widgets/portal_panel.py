@@ -26,10 +26,11 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from store import clock, customer_side, panel
-from store.panel import MAX_SUSPEND_REASON
+from store.customer_values import PortalView
 from store.errors import PortalError, StaleEdit
+from store.panel import MAX_SUSPEND_REASON
 from store.portal_values import CustomerSide, EmailPreview, SignInRecord
-from store.values import PortalState, PortalView
+from store.values import PortalState
 from tui import bindings
 from tui.calls import call
 from tui.messages import ActionFinished, CustomerChanged, ShowError
