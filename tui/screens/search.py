@@ -83,11 +83,11 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
 
     class Failed(Message):
         """A page of the query of ``generation`` could not be read (the error itself goes to the
-        error modal); ``first`` when it was the first page."""
+        error modal)."""
 
-        def __init__(self, generation: int, first: bool) -> None:
+        def __init__(self, generation: int) -> None:
             super().__init__()
-            self.generation, self.first = generation, first
+            self.generation = generation
 
     BINDINGS = list(bindings.SEARCH) + list(bindings.SEARCH_BULK)
     TITLE = "Customer search"
@@ -103,11 +103,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         # The words the store matched (folded), marked in the rows; and how many match.
         self._terms: tuple[str, ...] = ()
         self._count: MatchCount | None = None
-        self._loading = False
-        # A new search runs and its first page has not come: the rows shown are the last search's.
-        self._replacing = False
-        # What of the newest query failed: "search" (its first page: the rows shown are an
-        # earlier search's) or "more" (a next page), else None.
+        # What of the newest query is being read, or failed to be: "search" (its first page;
+        # the rows shown meanwhile are an earlier search's) or "more" (a next page), else None.
+        self._loading: str | None = None
         self._failed: str | None = None
         self._widths = column_widths(80)
         self._restore: str | None = None
@@ -165,9 +163,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         not for the first page, a filter change or a return from a dashboard.
         """
         self._generation += 1
-        self._loading = True
-        self._replacing = True
-        self._failed = None
+        self._loading, self._failed = "search", None
         self._restore = keep
         self._count = None
         self._show_status()
@@ -178,7 +174,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
 
     def _load_more(self) -> None:
         if self._has_more and not self._loading:
-            self._loading = True
+            self._loading, self._failed = "more", None
             self._show_status()
             self._query(self._generation, self.search_text, self.state_filter, self._next_after,
                         self.app.page_size, 0.0, self.order)
@@ -195,7 +191,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         try:
             page = call(find_customers, text, state=state, limit=limit, after=after, order=order)
         except PortalError as error:
-            self.post_message(self.Failed(generation, first=after is None))
+            self.post_message(self.Failed(generation))
             self.post_message(ShowError(error))
             return
         if not worker.is_cancelled:
@@ -224,8 +220,8 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
     def _show_failure(self, message: Failed) -> None:
         message.stop()
         if message.generation == self._generation:
-            self._loading = self._replacing = False
-            self._failed = "search" if message.first else "more"
+            # One page is read at a time, so what was loading is what failed.
+            self._loading, self._failed = None, self._loading
             self._show_status()
 
     @on(SearchResults)
@@ -250,9 +246,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         self._rows.extend(fresh)
         self._has_more = page.has_more
         self._next_after = page.next_after
-        self._loading = False
-        self._replacing = False
-        self._failed = None
+        self._loading = self._failed = None
         if self._restore is not None:
             keys = [c.reference for c in self._rows]
             if self._restore in keys:
@@ -297,7 +291,7 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
             label.update(f"The search did not run{before}. Edit the text to try again.")
         elif self._failed == "more":
             label.update(f"{shown} shown; the next rows could not be read. Move down to try again.")
-        elif self._replacing and shown:
+        elif self._loading == "search" and shown:
             # The last search's rows stay until the new ones come (no blank flash between
             # keystrokes), but the line must not count them as matches of the new text.
             label.update(f"Searching for {text!r}…" if text else "Searching…")
