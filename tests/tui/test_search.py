@@ -375,6 +375,27 @@ class TestSearchStatusWhileItRuns:
             assert [str(k.value) for k in results(app).rows] == ["C000002"]
             assert "1 customer" in status(app)
 
+    async def test_rows_from_before_a_failed_search_are_not_paged_on_with_its_text(self, console_app) -> None:
+        """After a search that failed, the rows shown are the last search's: moving down to their
+        end must not ask for a next page of the new text from the old search's cursor (a page of
+        one search appended to the other's)."""
+        app = console_app(page_size=20)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            before = [str(k.value) for k in results(app).rows]
+            db.database.execute_sql("ALTER TABLE customer_search RENAME TO customer_search_away")
+            try:
+                app.screen.query_one("#search-input", Input).value = "a"
+                await settle(pilot)
+                await pilot.press("escape")
+                await settle(pilot)
+            finally:
+                db.database.execute_sql("ALTER TABLE customer_search_away RENAME TO customer_search")
+            await pilot.press("down", "ctrl+end")
+            await settle(pilot)
+            assert [str(k.value) for k in results(app).rows] == before
+            assert status(app).startswith("The search did not run")
+
     async def test_a_next_page_that_fails_keeps_the_rows_and_says_so(self, console_app) -> None:
         """The first 20 rows shown, then the index gone: moving down to the end asks for the next
         page, which fails; the 20 rows stay, the line says the next ones could not be read, and

@@ -222,6 +222,9 @@ class SearchScreen(ReportsWorkerErrors, Screen[None]):
         if message.generation == self._generation:
             # One page is read at a time, so what was loading is what failed.
             self._loading, self._failed = None, self._loading
+            if self._failed == "search":
+                # The rows shown are the last search's: no next page of the new text follows them.
+                self._has_more = False
             self._show_status()
 
     @on(SearchResults)
